@@ -1,0 +1,188 @@
+"""Split: hold out a third of the edges as validation positives and draw as many negatives.
+
+The original protocol, made reproducible: one local random generator (the original reset the global
+seed inside its sampling loop), deduplicated negatives, a ``seen`` flag per pair, and the seeded
+learning-curve sample the original never shipped. ``negatives="degree"`` draws negatives whose
+endpoint degrees match the positives', which removes the free win uniform negatives give to
+popularity (see peers.md §5).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Split", "train_val_split"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_ROUNDS = 64
+
+
+@dataclass
+class Split:
+    """Train edges, validation pairs (``label`` 1/0, ``seen``) and the fixed learning-curve sample."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    val_sample: pd.DataFrame
+    num_nodes: int
+    negatives: str
+    seed: int
+
+    def summary(self) -> str:
+        pos = int(self.val["label"].sum())
+        return (
+            f"{len(self.train):,} train edges; {len(self.val):,} validation pairs ({pos:,} positive, "
+            f"{len(self.val) - pos:,} {self.negatives} negatives), {self.val['seen'].mean():.1%} seen; "
+            f"learning-curve sample {len(self.val_sample):,}"
+        )
+
+
+def _pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    return lo * n + hi
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(sorted_keys, keys)
+    pos[pos == len(sorted_keys)] = 0
+    return sorted_keys[pos] == keys if len(sorted_keys) else np.zeros(len(keys), bool)
+
+
+def _accept(keys: np.ndarray, forbidden: np.ndarray, taken: set | None, a, b) -> np.ndarray:
+    """Mask of candidate pairs that are not self-pairs, not true edges and not already drawn."""
+    ok = (a != b) & ~_contains(forbidden, keys)
+    _, first = np.unique(keys, return_index=True)  # first occurrence in draw order wins
+    unique_first = np.zeros(len(keys), bool)
+    unique_first[first] = True
+    ok &= unique_first
+    if taken:
+        ok &= ~np.fromiter((k in taken for k in keys.tolist()), bool, len(keys))
+    return ok
+
+
+def _uniform_negatives(rng, candidates, need, forbidden, n) -> tuple[np.ndarray, np.ndarray]:
+    src_parts, dst_parts = [], []
+    taken: set[int] = set()
+    got = 0
+    for _ in range(_MAX_ROUNDS):
+        draw = int((need - got) * 1.2) + 16
+        a = candidates[rng.integers(0, len(candidates), draw)]
+        b = candidates[rng.integers(0, len(candidates), draw)]
+        keys = _pair_keys(a, b, n)
+        ok = _accept(keys, forbidden, taken, a, b)
+        idx = np.flatnonzero(ok)[: need - got]
+        src_parts.append(a[idx])
+        dst_parts.append(b[idx])
+        taken.update(keys[idx].tolist())
+        got += len(idx)
+        if got == need:
+            break
+    else:
+        raise RuntimeError(f"could only draw {got:,} of {need:,} negatives: the graph is too dense")
+    return np.concatenate(src_parts), np.concatenate(dst_parts)
+
+
+def _degree_bucket(degree: np.ndarray) -> np.ndarray:
+    """Exact degree below 16, then quarter-octave bins: fine where most nodes are, coarse in the tail."""
+    d = degree.astype(np.float64)
+    return np.where(d < 16, d, 16 + np.floor(4 * np.log2(np.maximum(d, 16) / 16))).astype(np.int64)
+
+
+def _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n) -> tuple[np.ndarray, np.ndarray]:
+    """For each positive (u, v), a non-edge (a, b) with deg(a) ~ deg(u) and deg(b) ~ deg(v) (same bucket)."""
+    bucket = _degree_bucket(degree)
+    order = np.argsort(bucket, kind="stable")
+    counts = np.bincount(bucket)
+    start = np.cumsum(counts) - counts
+
+    def same_bucket(nodes: np.ndarray) -> np.ndarray:
+        bk = bucket[nodes]
+        return order[start[bk] + (rng.random(len(nodes)) * counts[bk]).astype(np.int64)]
+
+    need = len(pos_src)
+    out_a = np.full(need, -1, np.int64)
+    out_b = np.full(need, -1, np.int64)
+    todo = np.arange(need)
+    taken: set[int] = set()
+    for _ in range(_MAX_ROUNDS):
+        a, b = same_bucket(pos_src[todo]), same_bucket(pos_dst[todo])
+        keys = _pair_keys(a, b, n)
+        ok = _accept(keys, forbidden, taken, a, b)
+        out_a[todo[ok]], out_b[todo[ok]] = a[ok], b[ok]
+        taken.update(keys[ok].tolist())
+        todo = todo[~ok]
+        if not len(todo):
+            break
+    if len(todo):  # tiny buckets can run out of non-edges; widen to uniform over all nodes, and say so
+        logger.warning("%d of %d degree-matched negatives fell back to uniform draws", len(todo), need)
+        a, b = _uniform_negatives(rng, np.arange(n), len(todo), np.sort(np.concatenate(
+            [forbidden, np.fromiter(taken, np.int64, len(taken))])), n)
+        out_a[todo], out_b[todo] = a, b
+    return out_a, out_b
+
+
+def train_val_split(
+    edges: pd.DataFrame,
+    val_frac: float = 0.33,
+    seed: int = 42,
+    negatives: str = "uniform",
+    num_nodes: int | None = None,
+    sample_size: int = 100_000,
+) -> Split:
+    """Hold out ``val_frac`` of the edges as positives, add as many negatives, flag ``seen`` pairs.
+
+    ``negatives="uniform"``: pairs drawn uniformly among validation products (the original protocol);
+    ``"degree"``: each negative's endpoint train-degrees match a positive's. Negatives are never a true
+    edge (train or validation), never a self-pair, never repeated. Same seed → same split.
+    """
+    if not 0 < val_frac < 1:
+        raise ValueError(f"val_frac must be in (0, 1), got {val_frac}")
+    if negatives not in ("uniform", "degree"):
+        raise ValueError(f"negatives must be 'uniform' or 'degree', got {negatives!r}")
+    src = edges["src"].to_numpy().astype(np.int64)
+    dst = edges["dst"].to_numpy().astype(np.int64)
+    if len(src) < 2:
+        raise ValueError("need at least two edges to split")
+    if (src == dst).any():
+        raise ValueError(f"edges contain {(src == dst).sum()} self-pairs; build_edges drops them")
+    n = int(num_nodes if num_nodes is not None else max(src.max(), dst.max()) + 1)
+    keys = _pair_keys(src, dst, n)
+    forbidden = np.sort(keys)
+    if (np.diff(forbidden) == 0).any():
+        raise ValueError("edges contain duplicate undirected pairs; sum their weights first (build_edges does)")
+
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(src))
+    n_val = int(val_frac * len(src))
+    val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    train = edges.iloc[train_idx].reset_index(drop=True)
+    degree = np.bincount(np.concatenate([src[train_idx], dst[train_idx]]), minlength=n)
+
+    pos_src, pos_dst = src[val_idx], dst[val_idx]
+    if negatives == "uniform":
+        candidates = np.unique(np.concatenate([pos_src, pos_dst]))
+        neg_src, neg_dst = _uniform_negatives(rng, candidates, n_val, forbidden, n)
+    else:
+        neg_src, neg_dst = _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n)
+
+    all_src = np.concatenate([pos_src, neg_src]).astype(np.int32)
+    all_dst = np.concatenate([pos_dst, neg_dst]).astype(np.int32)
+    val = pd.DataFrame(
+        {
+            "src": all_src,
+            "dst": all_dst,
+            "label": np.concatenate([np.ones(n_val, np.int8), np.zeros(n_val, np.int8)]),
+            "seen": (degree[all_src] > 0) & (degree[all_dst] > 0),
+        }
+    )
+    sample_rng = np.random.default_rng([seed, 1])
+    take = np.sort(sample_rng.choice(len(val), size=min(sample_size, len(val)), replace=False))
+    split = Split(train=train, val=val, val_sample=val.iloc[take].reset_index(drop=True), num_nodes=n,
+                  negatives=negatives, seed=seed)
+    logger.info("%s", split.summary())
+    return split

@@ -1,0 +1,93 @@
+"""The strict book build on the ci profile, checked in the HTML and in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from recsys_tutorial.book import MIME_WARNING, BookBuildError, build_book, execute_chapter
+
+CHAPTER_PAGES = ["part1_matrix_factorization", "part2_graph_nlp"]
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory, root):
+    out = tmp_path_factory.mktemp("book")
+    before = {p: p.read_bytes() for p in sorted((root / "book").iterdir()) if p.is_file()}
+    index = build_book("ci", path_output=out, root=root)
+    after = {p: p.read_bytes() for p in sorted((root / "book").iterdir()) if p.is_file()}
+    return out / "_build", index, before, after
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise AssertionError("Chromium is needed for the browser checks: apt-get install chromium (make test does it)")
+
+
+def _headless(*args: str) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--virtual-time-budget=20000", *args],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+
+
+def test_book_has_every_chapter_with_a_plotly_figure(built_book):
+    build, index, *_ = built_book
+    assert index.exists()
+    for page in CHAPTER_PAGES:
+        html = (build / "html" / "book" / f"{page}.html").read_text()
+        assert "plotly-graph-div" in html, f"{page}: no plotly figure in the HTML"
+        assert "Plotly.newPlot" in html
+    assert (build / "html" / "book" / "results.html").exists()
+    log = (build / "book-build.log").read_text()
+    assert MIME_WARNING not in log
+    assert "build succeeded" in log
+
+
+def test_the_build_leaves_the_book_sources_untouched(built_book):
+    build, _, before, after = built_book
+    assert (build / "source" / "book" / "part1_matrix_factorization.ipynb").exists()  # executed copy, staged
+    assert after == before
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_every_figure_renders_in_chromium(built_book, page):
+    build, *_ = built_book
+    url = (build / "html" / "book" / f"{page}.html").as_uri()
+    dom = _headless("--dump-dom", url).stdout
+    figures = len(re.findall(r'class="[^"]*\bplotly-graph-div\b', dom))
+    rendered = len(re.findall(r'class="[^"]*\bsvg-container\b', dom))  # drawn by plotly.js, not in the HTML
+    assert figures >= 1, f"{page}: no figure in the rendered DOM"
+    assert rendered >= figures, f"{page}: {figures} figures but only {rendered} drawn by plotly.js"
+    shot = build / f"{page}.png"
+    _headless("--window-size=1280,4000", f"--screenshot={shot}", url)
+    assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_a_failing_cell_fails_the_build_and_shows_the_cell(tmp_path):
+    source = tmp_path / "broken.py"
+    source.write_text(
+        '# %% tags=["parameters"]\nX = 1\n\n# %%\nvalue = X + 1\n\n# %%\nraise ValueError(f"boom {value}")\n'
+    )
+    with pytest.raises(BookBuildError) as err:
+        execute_chapter(source, tmp_path / "broken.ipynb", {"X": 41})
+    message = str(err.value)
+    assert "broken.py" in message and "ValueError" in message and "boom 42" in message
+    assert 'raise ValueError(f"boom {value}")' in message
+
+
+def test_unknown_profile_is_a_clear_error(root):
+    from recsys_tutorial.book import load_profile
+
+    with pytest.raises(BookBuildError, match=r"unknown profile 'nope'.*ci"):
+        load_profile("nope", root)
