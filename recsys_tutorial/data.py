@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 import zlib
 from array import array
 from collections import Counter
@@ -129,17 +130,19 @@ class ParseReport:
 _PY_TOKEN = re.compile(r"""'([^'\\\n]*)'|"([^"\\\n]*)"|([^'"]+)""")
 # Outside strings a JSON-equivalent line holds only brackets, separators, digits and exponents.
 _BARE_OK = re.compile(r"[\s{}\[\]:,0-9.eE+\-]*")
-_SQ_STRING = re.compile(r"'[^']*'")
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a Python literal")
 
 
+_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _python_literal_to_json(line: str) -> str | None:
     """Rewrite a Python-literal line as equivalent JSON text, or None when equivalence isn't certain."""
     if '"' not in line and "\\" not in line:  # the common case: one replace, one check
-        if not _BARE_OK.fullmatch(_SQ_STRING.sub("", line)):
+        if not _BARE_OK.fullmatch("".join(line.split("'")[::2])):  # even pieces lie outside the strings
             return None
         return line.replace("'", '"')
     parts: list[str] = []
@@ -165,14 +168,16 @@ def parse_python_literal(line: str) -> object:
     text = _python_literal_to_json(line)
     if text is not None:
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            return _STRICT_JSON.decode(text)
         except ValueError:
             pass  # e.g. ".5" or a trailing comma: valid Python, not JSON
-    return ast.literal_eval(line)
+    with warnings.catch_warnings():  # invalid escapes like "\[" warn but still parse, as in the original
+        warnings.simplefilter("ignore")
+        return ast.literal_eval(line)
 
 
 def _parse_json(line: str) -> object:
-    return json.loads(line, parse_constant=_reject_constant)
+    return json.loads(line)  # NaN/Infinity are accepted here and then counted as invalid prices
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,21 +302,26 @@ class _Tables:
     """Column buffers for products and relation rows; ASINs interned to integer codes as they stream."""
 
     def __init__(self) -> None:
-        self.codes: dict[str, int] = {}
-        self.asins: list[str] = []
+        self.codes: dict[str, int] = {}  # insertion-ordered: code i is the i-th ASIN first seen
         self.product_code: set[int] = set()
         self.cols: dict[str, list] = {
             k: [] for k in ("asin", "title", "price", "brand", "category_lvl_1", "category_lvl_2",
                             "category_lvl_3", "category_lvl_4", "sales_rank", "sales_rank_category")
         }
-        self.src, self.dst, self.rel = array("i"), array("i"), array("b")
+        # Relation rows as runs: run k has run_len[k] rows from product code run_src[k] of type run_rel[k].
+        self.dst = array("i")
+        self.run_src, self.run_len, self.run_rel = array("i"), array("i"), array("b")
 
     def code(self, asin: str) -> int:
-        code = self.codes.get(asin)
-        if code is None:
-            code = self.codes[asin] = len(self.asins)
-            self.asins.append(asin)
-        return code
+        return self.codes.setdefault(asin, len(self.codes))
+
+    def add_relations(self, code: int, rel: int, items: list[str]) -> None:
+        codes = self.codes
+        setdefault = codes.setdefault
+        self.dst.extend([setdefault(a, len(codes)) for a in items])
+        self.run_src.append(code)
+        self.run_len.append(len(items))
+        self.run_rel.append(rel)
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         cols = self.cols
@@ -326,13 +336,15 @@ class _Tables:
                 "sales_rank_category": pd.array(cols["sales_rank_category"], dtype="string"),
             }
         )
-        asin_type = pd.CategoricalDtype(pd.Index(self.asins, dtype="string"))
+        asin_type = pd.CategoricalDtype(pd.Index(list(self.codes), dtype="string"))
+        run_len = np.frombuffer(self.run_len, dtype=np.int32)
+        src = np.repeat(np.frombuffer(self.run_src, dtype=np.int32), run_len)
+        rel = np.repeat(np.frombuffer(self.run_rel, dtype=np.int8), run_len)
         relations = pd.DataFrame(
             {
-                "asin": pd.Categorical.from_codes(np.frombuffer(self.src, dtype=np.int32), dtype=asin_type),
+                "asin": pd.Categorical.from_codes(src, dtype=asin_type),
                 "related": pd.Categorical.from_codes(np.frombuffer(self.dst, dtype=np.int32), dtype=asin_type),
-                "relation": pd.Categorical.from_codes(np.frombuffer(self.rel, dtype=np.int8),
-                                                      categories=list(RELATIONS)),
+                "relation": pd.Categorical.from_codes(rel, categories=list(RELATIONS)),
             }
         )
         return products, relations
@@ -352,7 +364,7 @@ def _related_lists(record: dict, fmt: str) -> dict[str, list] | None:
     for name, items in lists.items():
         if items is None:
             lists[name] = []
-        elif not isinstance(items, list) or not all(isinstance(a, str) for a in items):
+        elif not isinstance(items, list) or (items and not set(map(type, items)) <= {str}):
             return None
     return lists
 
@@ -447,12 +459,9 @@ def read_amazon_metadata(
 
         n_rel = 0
         for name, items in lists.items():
-            rel = _RELATION_CODE[name]
-            for other in items:
-                tables.src.append(code)
-                tables.dst.append(tables.code(other))
-                tables.rel.append(rel)
-            n_rel += len(items)
+            if items:
+                tables.add_relations(code, _RELATION_CODE[name], items)
+                n_rel += len(items)
         report.no_relations += n_rel == 0
         report.relation_rows += n_rel
         report.parsed += 1

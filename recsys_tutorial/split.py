@@ -166,7 +166,11 @@ def train_val_split(
     pos_src, pos_dst = src[val_idx], dst[val_idx]
     if negatives == "uniform":
         candidates = np.unique(np.concatenate([pos_src, pos_dst]))
-        neg_src, neg_dst = _uniform_negatives(rng, candidates, n_val, forbidden, n)
+        try:
+            neg_src, neg_dst = _uniform_negatives(rng, candidates, n_val, forbidden, n)
+        except RuntimeError:  # tiny or near-complete validation graphs: widen to every product, and say so
+            logger.warning("validation products cannot supply %d negatives; drawing among all products", n_val)
+            neg_src, neg_dst = _uniform_negatives(rng, np.arange(n), n_val, forbidden, n)
     else:
         neg_src, neg_dst = _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n)
 
