@@ -25,11 +25,20 @@ def parse_args(description: str, extra: Callable[[argparse.ArgumentParser], None
     return parser.parse_args()
 
 
+def peak_rss_gb() -> float:
+    """This process's peak resident memory (VmHWM). Unlike ru_maxrss it starts afresh at exec, so a child
+    never reports its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
 def _child(fn, args, queue):
     start = time.perf_counter()
     result = fn(*args)
     seconds = time.perf_counter() - start
-    queue.put((result, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2))
+    queue.put((result, seconds, peak_rss_gb()))
 
 
 def run_stage(fn: Callable, *args) -> tuple[object, float, float]:

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["GENERATOR_VERSION", "SyntheticConfig", "make_synthetic_amazon"]
+__all__ = ["GENERATOR_VERSION", "SyntheticConfig", "make_synthetic_amazon", "synthetic_tables"]
 
 #: Bumped whenever the generator changes its output, so cached files are regenerated.
 GENERATOR_VERSION = 1
@@ -124,6 +125,41 @@ def _draw_targets(rng, sources, mission, missions_of_sources, p_in, cum, start, 
     return mission[np.minimum(np.searchsorted(cum, r, side="right"), len(cum) - 1)]
 
 
+@dataclass
+class _Catalogue:
+    """Everything the generative story drew, as arrays indexed by product (see the module docstring)."""
+
+    asins: np.ndarray
+    write_order: np.ndarray  # catalogued products, in file order
+    leaves: list
+    leaf_of: np.ndarray
+    has_lvl4: np.ndarray
+    brands: list
+    brand_of: np.ndarray
+    has_brand: np.ndarray
+    has_title: np.ndarray
+    adjective: np.ndarray
+    model_no: np.ndarray
+    price: np.ndarray
+    has_price: np.ndarray
+    rank: np.ndarray
+    has_rank: np.ndarray
+    relations: dict  # relation name -> (src, dst) index arrays in drawn order
+
+    def title(self, i: int) -> str | None:
+        if not self.has_title[i]:
+            return None
+        leaf = self.leaves[self.leaf_of[i]]
+        words = [self.brands[self.brand_of[i]]] if self.has_brand[i] else []
+        words += [_ADJECTIVES[self.adjective[i]], leaf[3] if self.has_lvl4[i] else leaf[2],
+                  f"{self.asins[i][3:5]}-{self.model_no[i]}"]
+        return " ".join(words)
+
+    def category_path(self, i: int) -> list[str]:
+        leaf = self.leaves[self.leaf_of[i]]
+        return list(leaf if self.has_lvl4[i] else leaf[:3])
+
+
 def make_synthetic_amazon(
     path: str | os.PathLike, n_products: int = 50_000, seed: int = 0, config: SyntheticConfig | None = None
 ) -> Path:
@@ -132,9 +168,94 @@ def make_synthetic_amazon(
     Profiles use ≈ 2 K (``ci``), ≈ 50 K (``default``) and ≈ 420 K (Electronics scale, ≈ 500 K lines,
     ≈ 4 M edges). The same seed gives a byte-identical file. Written atomically; ``.gz`` compresses.
     """
+    cat = _generate(n_products, seed, config or SyntheticConfig())
+    asins = cat.asins
+
+    # Group relation rows by source product, keeping the drawn order.
+    def grouped(src: np.ndarray, dst: np.ndarray) -> dict[int, list[str]]:
+        idx = np.argsort(src, kind="stable")
+        s, d = src[idx], asins[dst[idx]]
+        cuts = np.flatnonzero(np.diff(s)) + 1
+        blocks = zip(np.split(s, cuts), np.split(d, cuts), strict=True)
+        return {int(block_s[0]): list(block_d) for block_s, block_d in blocks if len(block_s)}
+
+    lists = {name: grouped(*pair) for name, pair in cat.relations.items()}
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        opener = gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) if target.suffix == ".gz" else open(
+            tmp, "w", encoding="utf-8")
+        with opener as out:
+            for i in cat.write_order.tolist():
+                record: dict[str, object] = {"asin": asins[i]}
+                title = cat.title(i)
+                if title:
+                    record["title"] = title
+                if cat.has_price[i]:
+                    record["price"] = float(cat.price[i])
+                record["imUrl"] = f"http://ecx.images-amazon.com/images/I/{asins[i]}.jpg"
+                related = {name: lists[name][i] for name in lists if i in lists[name]}
+                if related:
+                    record["related"] = related
+                if cat.has_rank[i]:
+                    record["salesRank"] = {"Electronics": int(cat.rank[i])}
+                if cat.has_brand[i]:
+                    record["brand"] = cat.brands[cat.brand_of[i]]
+                record["categories"] = [cat.category_path(i)]
+                out.write(repr(record))
+                out.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def synthetic_tables(
+    n_products: int = 50_000, seed: int = 0, config: SyntheticConfig | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tables :func:`read_amazon_metadata` would return for the same file, without the text round trip.
+
+    Row order differs from the file's; everything built from them (edges, vocabulary) is identical.
+    Benchmarks use it to make Books-scale graphs in seconds.
+    """
+    from recsys_tutorial.data import RELATIONS
+
+    cat = _generate(n_products, seed, config or SyntheticConfig())
+    rows = cat.write_order
+    paths = [cat.category_path(i) + [None] * 4 for i in rows.tolist()]
+    products = pd.DataFrame({
+        "asin": pd.array(cat.asins[rows], dtype="string"),
+        "title": pd.array([cat.title(i) for i in rows.tolist()], dtype="string"),
+        "price": np.where(cat.has_price[rows], cat.price[rows], np.nan),
+        "brand": pd.array([cat.brands[b] if h else None for b, h in zip(cat.brand_of[rows], cat.has_brand[rows],
+                                                                           strict=True)], dtype="string"),
+        **{f"category_lvl_{k}": pd.array([path[k - 1] for path in paths], dtype="string") for k in range(1, 5)},
+        "sales_rank": pd.arrays.IntegerArray(cat.rank[rows].astype(np.int64), ~cat.has_rank[rows]),
+        "sales_rank_category": pd.array(np.where(cat.has_rank[rows], "Electronics", None), dtype="string"),
+    })
+    names = list(cat.relations)
+    src = np.concatenate([cat.relations[n][0] for n in names])
+    dst = np.concatenate([cat.relations[n][1] for n in names])
+    rel = np.repeat(np.array([RELATIONS.index(n) for n in names], np.int8), [len(cat.relations[n][0]) for n in names])
+    used = np.unique(np.concatenate([rows, src, dst]))
+    code = np.full(len(cat.asins), -1, np.int32)
+    code[used] = np.arange(len(used), dtype=np.int32)
+    asin_type = pd.CategoricalDtype(pd.Index(cat.asins[used].astype(str), dtype="string"))
+    relations = pd.DataFrame({
+        "asin": pd.Categorical.from_codes(code[src], dtype=asin_type),
+        "related": pd.Categorical.from_codes(code[dst], dtype=asin_type),
+        "relation": pd.Categorical.from_codes(rel, categories=list(RELATIONS)),
+    })
+    return products, relations
+
+
+def _generate(n_products: int, seed: int, cfg: SyntheticConfig) -> _Catalogue:
+    """Draw the whole catalogue; the single place where random numbers are consumed."""
     if n_products < 100:
         raise ValueError(f"n_products must be at least 100, got {n_products}")
-    cfg = config or SyntheticConfig()
     rng = np.random.default_rng(seed)
     g = int(n_products)
     n_src = round(cfg.source_share * g)
@@ -260,57 +381,14 @@ def make_synthetic_amazon(
     adjective = rng.integers(0, len(_ADJECTIVES), n_all)
     model_no = rng.integers(100, 9999, n_all)
     asins = _asins(rng, n_all)
-
-    # Group relation rows by source product, keeping the drawn order.
-    def grouped(src: np.ndarray, dst: np.ndarray) -> dict[int, list[str]]:
-        idx = np.argsort(src, kind="stable")
-        s, d = src[idx], asins[dst[idx]]
-        cuts = np.flatnonzero(np.diff(s)) + 1
-        blocks = zip(np.split(s, cuts), np.split(d, cuts), strict=True)
-        return {int(block_s[0]): list(block_d) for block_s, block_d in blocks if len(block_s)}
-
-    also_bought = grouped(np.concatenate([ab_src, ex_src]), np.concatenate([ab_dst, ex_dst]))
-    also_viewed = grouped(av_src, av_dst)
-    bought_together = grouped(bt_src, bt_dst)
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
     write_order = rng.permutation(np.flatnonzero(catalogued))
-    try:
-        opener = gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) if target.suffix == ".gz" else open(
-            tmp, "w", encoding="utf-8")
-        with opener as out:
-            for i in write_order.tolist():
-                leaf = leaves[leaf_of[i]]
-                path_levels = list(leaf if has_lvl4[i] else leaf[:3])
-                record: dict[str, object] = {"asin": asins[i]}
-                brand = brands[brand_of[i]] if has_brand[i] else None
-                if has_title[i]:
-                    words = [brand] if brand else []
-                    words += [_ADJECTIVES[adjective[i]], leaf[3] if has_lvl4[i] else leaf[2],
-                              f"{asins[i][3:5]}-{model_no[i]}"]
-                    record["title"] = " ".join(words)
-                if has_price[i]:
-                    record["price"] = float(price[i])
-                record["imUrl"] = f"http://ecx.images-amazon.com/images/I/{asins[i]}.jpg"
-                related = {}
-                for name, lists in (("also_bought", also_bought), ("also_viewed", also_viewed),
-                                    ("bought_together", bought_together)):
-                    if i in lists:
-                        related[name] = lists[i]
-                if related:
-                    record["related"] = related
-                if has_rank[i]:
-                    record["salesRank"] = {"Electronics": int(rank[i])}
-                if brand:
-                    record["brand"] = brand
-                record["categories"] = [path_levels]
-                out.write(repr(record))
-                out.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return _Catalogue(
+        asins=asins, write_order=write_order, leaves=leaves, leaf_of=leaf_of, has_lvl4=has_lvl4, brands=brands,
+        brand_of=brand_of, has_brand=has_brand, has_title=has_title, adjective=adjective, model_no=model_no,
+        price=price, has_price=has_price, rank=rank, has_rank=has_rank,
+        relations={
+            "also_bought": (np.concatenate([ab_src, ex_src]), np.concatenate([ab_dst, ex_dst])),
+            "also_viewed": (av_src, av_dst),
+            "bought_together": (bt_src, bt_dst),
+        },
+    )

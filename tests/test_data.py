@@ -342,3 +342,16 @@ def test_synthetic_ci_data_matches_the_electronics_statistics(ci_tables, ci_edge
         assert abs(row["value"] - row["electronics_2014"]) <= 0.25 * row["electronics_2014"], name
     assert stats.loc["max degree", "value"] > 8 * stats.loc["mean degree (2E/N)", "value"]  # heavy tail
     assert np.isclose(stats.loc["catalogued products with 4 category levels", "value"], 0.9, atol=0.05)
+
+
+def test_synthetic_tables_equal_what_the_reader_gets_from_the_file(ci_metadata, ci_tables):
+    from recsys_tutorial.synthetic import synthetic_tables
+
+    products, relations, _ = ci_tables
+    p2, r2 = synthetic_tables(2000, seed=7)
+    by_asin = lambda f: f.sort_values("asin").reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(by_asin(products), by_asin(p2), check_dtype=False)
+    e1, v1 = build_edges(products, relations)
+    e2, v2 = build_edges(p2, r2)
+    pd.testing.assert_frame_equal(e1, e2)
+    assert v1.equals(v2)
