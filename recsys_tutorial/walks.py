@@ -29,7 +29,6 @@ from pathlib import Path
 import numba
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from tqdm import tqdm
 
 __all__ = ["PAD", "ProductGraph", "random_walks", "walk_start_nodes"]
@@ -74,22 +73,27 @@ class ProductGraph:
         Pass the split's ``validation`` pairs to assert that no validation positive is in the graph:
         a walk over a held-out edge would leak the answer into the embeddings.
         """
-        src = edges["src"].to_numpy().astype(np.int64)
-        dst = edges["dst"].to_numpy().astype(np.int64)
-        w = edges["weight"].to_numpy().astype(np.float32) if "weight" in edges else np.ones(len(src), np.float32)
+        src = edges["src"].to_numpy()
+        dst = edges["dst"].to_numpy()
+        w = edges["weight"].to_numpy() if "weight" in edges else np.ones(len(src), np.float32)
         if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= num_nodes):
             raise ValueError(f"edge ids must lie in [0, {num_nodes})")
         if (w <= 0).any() or not np.isfinite(w).all():
             raise ValueError("edge weights must be positive and finite")
+        if (src == dst).any():
+            raise ValueError("edges contain self-pairs; build_edges drops them")
         if validation is not None:
             _assert_disjoint(src, dst, validation, num_nodes)
-        rows = np.concatenate([src, dst])
-        cols = np.concatenate([dst, src])
-        matrix = sp.csr_array((np.concatenate([w, w]), (rows, cols)), shape=(num_nodes, num_nodes))
-        matrix.sum_duplicates()  # also sorts each row's indices
-        return cls.from_csr(
-            matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32), matrix.data.astype(np.float32)
-        )
+        # Straight into CSR with numba: no COO copies, so peak memory stays near the final arrays.
+        degree = np.bincount(src, minlength=num_nodes) + np.bincount(dst, minlength=num_nodes)
+        indptr = np.zeros(num_nodes + 1, dtype=np.int64)
+        np.cumsum(degree, out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        weights = np.empty(indptr[-1], dtype=np.float32)
+        _fill_csr(src, dst, w, indptr, indices, weights)
+        if _sort_rows(indptr, indices, weights):
+            raise ValueError("edges contain duplicate undirected pairs; sum their weights first (build_edges does)")
+        return cls.from_csr(indptr, indices, weights)
 
     @classmethod
     def from_csr(cls, indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray) -> ProductGraph:
@@ -99,14 +103,13 @@ class ProductGraph:
         order = np.argsort(-degree, kind="stable").astype(np.int32)
         rank = np.empty(n, np.int64)
         rank[order] = np.arange(n)
-        # Walk-space CSR: row r is original row order[r], neighbours renamed by rank and re-sorted.
-        walk_matrix = sp.csr_array((weights, rank[indices], indptr), shape=(n, n))[order]
-        walk_matrix.sort_indices()
-        walk_indptr = walk_matrix.indptr.astype(np.int64)
+        # Walk space: row r is original row order[r], neighbours renamed by rank and re-sorted.
+        walk_indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(degree[order], out=walk_indptr[1:])
         alias = np.empty(len(indices), dtype=ALIAS_ENTRY)
-        _build_alias(walk_indptr, walk_matrix.indices.astype(np.int64), walk_matrix.data.astype(np.float32), alias)
-        rows = np.repeat(np.arange(n), np.diff(walk_indptr))
-        strength = np.bincount(rows, weights=walk_matrix.data, minlength=n).astype(np.float64)
+        strength = np.zeros(n, dtype=np.float64)
+        _walk_space(indptr, indices, weights, order, rank, walk_indptr, alias, strength)
+        _build_alias(walk_indptr, alias)
         return cls(indptr, indices, weights, order, walk_indptr, alias, strength)
 
     def stats(self) -> dict[str, float]:
@@ -206,32 +209,57 @@ def _has_edges(indptr, indices, a, b):
     return out
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _is_neighbour(indptr, indices, a, b):
-    left, right = indptr[a], indptr[a + 1]
-    while left < right:
-        mid = (left + right) >> 1
-        x = indices[mid]
-        if x == b:
-            return True
-        if x < b:
-            left = mid + 1
-        else:
-            right = mid
-    return False
+@numba.njit(cache=True, error_model="numpy")
+def _fill_csr(src, dst, w, indptr, indices, weights):
+    cursor = indptr[:-1].copy()
+    for i in range(len(src)):
+        a, b = src[i], dst[i]
+        indices[cursor[a]] = b
+        weights[cursor[a]] = w[i]
+        cursor[a] += 1
+        indices[cursor[b]] = a
+        weights[cursor[b]] = w[i]
+        cursor[b] += 1
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _has_edges(indptr, indices, a, b):
-    out = np.zeros(len(a), dtype=np.bool_)
-    for i in numba.prange(len(a)):
-        out[i] = _is_neighbour(indptr, indices, a[i], b[i])
-    return out
+def _sort_rows(indptr, indices, weights):
+    """Sort each row by neighbour id; return True if a row holds a neighbour twice."""
+    duplicate = np.zeros(len(indptr) - 1, dtype=np.bool_)
+    for v in numba.prange(len(indptr) - 1):
+        lo, hi = indptr[v], indptr[v + 1]
+        if hi - lo > 1:
+            perm = np.argsort(indices[lo:hi], kind="mergesort")
+            indices[lo:hi] = indices[lo:hi][perm]
+            weights[lo:hi] = weights[lo:hi][perm]
+            for j in range(lo + 1, hi):
+                if indices[j] == indices[j - 1]:
+                    duplicate[v] = True
+    return duplicate.any()
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _build_alias(indptr, indices, weights, alias):
-    """Vose's alias method, one table per row, rows in parallel."""
+def _walk_space(indptr, indices, weights, order, rank, walk_indptr, alias, strength):
+    """Copy each row into walk space (renamed neighbours, sorted) as alias entries with their weights."""
+    for r in numba.prange(len(order)):
+        v = order[r]
+        lo, hi = indptr[v], indptr[v + 1]
+        out = walk_indptr[r]
+        renamed = np.empty(hi - lo, dtype=np.int64)
+        for j in range(hi - lo):
+            renamed[j] = rank[indices[lo + j]]
+        perm = np.argsort(renamed)
+        total = 0.0
+        for j in range(hi - lo):
+            alias[out + j].node = renamed[perm[j]]
+            alias[out + j].w = weights[lo + perm[j]]
+            total += weights[lo + perm[j]]
+        strength[r] = total
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _build_alias(indptr, alias):
+    """Vose's alias method, one table per row (rows in parallel), from the entries' weights."""
     for v in numba.prange(len(indptr) - 1):
         lo = indptr[v]
         d = indptr[v + 1] - lo
@@ -239,56 +267,15 @@ def _build_alias(indptr, indices, weights, alias):
             continue
         total = 0.0
         for j in range(d):
-            total += weights[lo + j]
+            total += alias[lo + j].w
         scaled = np.empty(d)
         small = np.empty(d, dtype=np.int64)
         large = np.empty(d, dtype=np.int64)
         n_small = n_large = 0
         for j in range(d):
-            scaled[j] = weights[lo + j] * d / total
-            alias[lo + j, 0] = indices[lo + j]
-            alias[lo + j, 1] = indices[lo + j]  # a full column aliases to itself
-            alias[lo + j, 2] = np.uint32(0xFFFFFFFF)
-            if scaled[j] < 1.0:
-                small[n_small] = j
-                n_small += 1
-            else:
-                large[n_large] = j
-                n_large += 1
-        while n_small > 0 and n_large > 0:
-            n_small -= 1
-            s = small[n_small]
-            g = large[n_large - 1]
-            alias[lo + s, 1] = indices[lo + g]
-            alias[lo + s, 2] = np.uint32(scaled[s] * 4294967296.0)
-            scaled[g] = scaled[g] + scaled[s] - 1.0
-            if scaled[g] < 1.0:
-                n_large -= 1
-                small[n_small] = g
-                n_small += 1
-
-
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def _build_alias(indptr, indices, weights, alias):
-    """Vose's alias method, one table per row, rows in parallel."""
-    for v in numba.prange(len(indptr) - 1):
-        lo = indptr[v]
-        d = indptr[v + 1] - lo
-        if d == 0:
-            continue
-        total = 0.0
-        for j in range(d):
-            total += weights[lo + j]
-        scaled = np.empty(d)
-        small = np.empty(d, dtype=np.int64)
-        large = np.empty(d, dtype=np.int64)
-        n_small = n_large = 0
-        for j in range(d):
-            scaled[j] = weights[lo + j] * d / total
-            alias[lo + j].node = indices[lo + j]
+            scaled[j] = alias[lo + j].w * d / total
             alias[lo + j].alias = lo + j  # a full column aliases to itself
             alias[lo + j].thr = np.uint32(0xFFFFFFFF)
-            alias[lo + j].w = weights[lo + j]
             if scaled[j] < 1.0:
                 small[n_small] = j
                 n_small += 1
@@ -587,6 +574,11 @@ def _walk_chunk(
 # ----------------------------------------------------------------------------------------------------
 
 
+def _round_order(active: np.ndarray, seed: int, r: int) -> np.ndarray:
+    """Start nodes of round r: every non-isolated node once, shuffled by (seed, r)."""
+    return np.random.default_rng([seed, r]).permutation(active)
+
+
 def walk_start_nodes(graph: ProductGraph, num_walks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Start node and walk id of every walk: each non-isolated node once per round, rounds shuffled.
 
@@ -594,7 +586,7 @@ def walk_start_nodes(graph: ProductGraph, num_walks: int, seed: int) -> tuple[np
     """
     active = np.flatnonzero(graph.degree > 0).astype(np.int64)  # original ids
     starts = (
-        np.concatenate([np.random.default_rng([seed, r]).permutation(active) for r in range(num_walks)])
+        np.concatenate([_round_order(active, seed, r) for r in range(num_walks)]).astype(np.int64)
         if num_walks
         else np.empty(0, np.int64)
     )
@@ -624,9 +616,9 @@ def random_walks(
         raise ValueError("num_walks and walk_length must be at least 1")
     if p <= 0 or q <= 0:
         raise ValueError(f"p and q must be positive, got p={p}, q={q}")
-    starts, walk_ids = walk_start_nodes(graph, num_walks, seed)
+    active = np.flatnonzero(graph.degree > 0).astype(np.int32)
     second_order = not (p == 1.0 and q == 1.0)
-    shape = (len(starts), walk_length)
+    shape = (num_walks * len(active), walk_length)
     tmp_path = None
     if out is not None:
         out = Path(out)
@@ -643,27 +635,30 @@ def random_walks(
     rank[graph.order] = np.arange(graph.num_nodes, dtype=np.int32)
     kind = f"node2vec p={p:g} q={q:g}" if second_order else "first-order"
     try:
-        with tqdm(total=len(starts), unit="walk", desc=f"{kind} walks", disable=not progress) as bar:
-            for lo in range(0, len(starts), chunk_size):
-                hi = min(lo + chunk_size, len(starts))
-                buffer = np.empty((hi - lo, walk_length), dtype=np.int32)
-                _walk_chunk(
-                    graph.walk_indptr,
-                    graph.alias,
-                    graph.strength,
-                    edge_set,
-                    edge_filter,
-                    graph.order,
-                    rank[starts[lo:hi]],
-                    walk_ids[lo:hi],
-                    np.uint64(seed64),
-                    1.0 / p,
-                    1.0 / q,
-                    second_order,
-                    buffer,
-                )
-                walks[lo:hi] = buffer
-                bar.update(hi - lo)
+        with tqdm(total=shape[0], unit="walk", desc=f"{kind} walks", disable=not progress) as bar:
+            for r in range(num_walks):  # start nodes are made per round and chunk, never all at once
+                order = _round_order(active, seed, r)
+                for lo in range(0, len(active), chunk_size):
+                    starts = order[lo : lo + chunk_size]
+                    row = r * len(active) + lo
+                    buffer = np.empty((len(starts), walk_length), dtype=np.int32)
+                    _walk_chunk(
+                        graph.walk_indptr,
+                        graph.alias,
+                        graph.strength,
+                        edge_set,
+                        edge_filter,
+                        graph.order,
+                        rank[starts],
+                        np.int64(r) * graph.num_nodes + starts,
+                        np.uint64(seed64),
+                        1.0 / p,
+                        1.0 / q,
+                        second_order,
+                        buffer,
+                    )
+                    walks[row : row + len(starts)] = buffer
+                    bar.update(len(starts))
         if tmp_path is not None:
             walks.flush()
             del walks
@@ -673,5 +668,5 @@ def random_walks(
         if tmp_path is not None:
             tmp_path.unlink(missing_ok=True)
         raise
-    logger.info("%s: %s walks of length %d", kind, f"{len(starts):,}", walk_length)
+    logger.info("%s: %s walks of length %d", kind, f"{shape[0]:,}", walk_length)
     return walks

@@ -1,0 +1,184 @@
+"""Models: matrix factorization (with and without biases) and skip-gram, with and without side information.
+
+Every model has ``loss(*batch)``, ``score(a, b)`` (higher = more related) and ``embeddings()``.
+``MF(faithful=True)`` keeps the original recipe — N(0, 1) init, sigmoid + BCELoss, L2 over the whole
+table every step (bug B6) — so the book can show what it does; the default is the fixed recipe.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["MF", "MFBias", "SideInfoSkipGram", "SkipGram"]
+
+
+class MF(nn.Module):
+    """score(a, b) = σ(e_a · e_b). One table for both sides, as in the original.
+
+    ``continuous=True`` regresses the edge weight with MSE (σ only at scoring time, as the original).
+    Fixed recipe: N(0, 0.1²) init, logits with ``BCEWithLogitsLoss``, L2 on the batch's rows only,
+    sparse gradients (``SparseAdam``). ``faithful=True``: N(0, 1), σ + ``BCELoss``, L2 on every row.
+    """
+
+    sparse_gradients = True
+
+    def __init__(self, num_nodes: int, dim: int = 128, l2: float = 1e-6, continuous: bool = False,
+                 faithful: bool = False):
+        super().__init__()
+        self.faithful, self.continuous, self.l2 = faithful, continuous, l2
+        self.sparse_gradients = not faithful
+        self.emb = nn.Embedding(num_nodes, dim, sparse=not faithful)
+        if not faithful:
+            nn.init.normal_(self.emb.weight, std=0.1)
+
+    def logits(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return (self.emb(a) * self.emb(b)).sum(-1)
+
+    def _data_loss(self, logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        if self.continuous:
+            return F.mse_loss(logits, label)
+        if self.faithful:
+            return F.binary_cross_entropy(torch.sigmoid(logits), label)
+        return F.binary_cross_entropy_with_logits(logits, label)
+
+    def _l2(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        if self.faithful:
+            return self.l2 * (self.emb.weight**2).sum()
+        return self.l2 * ((self.emb(a) ** 2).sum() + (self.emb(b) ** 2).sum()) / len(a)
+
+    def loss(self, a: torch.Tensor, b: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        return self._data_loss(self.logits(a, b), label) + self._l2(a, b)
+
+    @torch.no_grad()
+    def score(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(a, b))
+
+    def embeddings(self) -> np.ndarray:
+        return self.emb.weight.detach().cpu().numpy()
+
+
+class MFBias(MF):
+    """MF plus a bias per product and a global bias: σ(e_a · e_b + b_a + b_b + g).
+
+    Biases absorb popularity, so the dot product is left to model fit. Faithful: global bias starts at 1
+    and the product biases join the whole-table L2 term, as in the original.
+    """
+
+    def __init__(self, num_nodes: int, dim: int = 128, l2: float = 1e-6, continuous: bool = False,
+                 faithful: bool = False):
+        super().__init__(num_nodes, dim, l2, continuous, faithful)
+        self.bias = nn.Embedding(num_nodes, 1, sparse=not faithful)
+        nn.init.zeros_(self.bias.weight)
+        self.global_bias = nn.Parameter(torch.ones(1) if faithful else torch.zeros(1))
+
+    def logits(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return super().logits(a, b) + self.bias(a).squeeze(-1) + self.bias(b).squeeze(-1) + self.global_bias
+
+    def _l2(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        if self.faithful:
+            return super()._l2(a, b) + self.l2 * (self.bias.weight**2).sum()
+        return super()._l2(a, b) + self.l2 * ((self.bias(a) ** 2).sum() + (self.bias(b) ** 2).sum()) / len(a)
+
+
+class SkipGram(nn.Module):
+    """Skip-gram with negative sampling: separate center and context tables, sparse gradients.
+
+    Center rows start at U(±0.5/d) and context rows at 0 (word2vec's init). Negatives are ``(B, k)``
+    per pair or ``(k,)`` shared by the batch (then their scores are one matrix product). The product
+    embedding is the center row; pairs score by cosine.
+    """
+
+    sparse_gradients = True
+
+    def __init__(self, num_nodes: int, dim: int = 128):
+        super().__init__()
+        self.center = nn.Embedding(num_nodes, dim, sparse=True)
+        self.context = nn.Embedding(num_nodes, dim, sparse=True)
+        nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
+        nn.init.zeros_(self.context.weight)
+
+    def center_vectors(self, items: torch.Tensor) -> torch.Tensor:
+        return self.center(items)
+
+    def loss(self, center: torch.Tensor, context: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+        c = self.center_vectors(center)
+        positive = F.logsigmoid((c * self.context(context)).sum(-1).clamp(-10, 10))
+        n = self.context(negatives)
+        if negatives.dim() == 1:
+            negative = F.logsigmoid(-(c @ n.T).clamp(-10, 10)).sum(-1)
+        else:
+            negative = F.logsigmoid(-torch.bmm(n, c.unsqueeze(-1)).squeeze(-1).clamp(-10, 10)).sum(-1)
+        return -(positive + negative).mean()
+
+    @torch.no_grad()
+    def score(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return F.cosine_similarity(self.center_vectors(a), self.center_vectors(b), dim=-1)
+
+    def embeddings(self) -> np.ndarray:
+        with torch.no_grad():
+            return self.center.weight.detach().cpu().numpy().copy()
+
+
+class SideInfoSkipGram(SkipGram):
+    """Skip-gram whose center vector combines the product's own embedding with its side information.
+
+    ``side`` is an int array (num_nodes × fields) of field ids, 0 = missing (see
+    :func:`recsys_tutorial.features.side_information`). ``mode="mean"`` averages the present fields (GES);
+    ``mode="eges"`` weights them by a per-product softmax learned with the rest (EGES; weights start
+    equal, 1/k). Each token uses **its own** side information (the original gave contexts the center's,
+    bug B2); contexts and negatives use the context table (the original used center tables, B3); the
+    embeddings used for scoring aggregate exactly as training does. A product with metadata but no
+    edges still gets a vector: :meth:`cold_start` uses its side fields alone.
+    """
+
+    def __init__(self, num_nodes: int, side: np.ndarray, field_sizes: list[int], dim: int = 128,
+                 mode: str = "eges"):
+        super().__init__(num_nodes, dim)
+        if mode not in ("mean", "eges"):
+            raise ValueError(f"mode must be 'mean' or 'eges', got {mode!r}")
+        side = np.asarray(side, dtype=np.int64)
+        if side.shape != (num_nodes, len(field_sizes)):
+            raise ValueError(f"side must be (num_nodes, {len(field_sizes)}), got {side.shape}")
+        self.mode = mode
+        self.register_buffer("side", torch.from_numpy(side))
+        self.fields = nn.ModuleList(nn.Embedding(size, dim, sparse=True, padding_idx=0) for size in field_sizes)
+        for table in self.fields:
+            nn.init.uniform_(table.weight, -0.5 / dim, 0.5 / dim)
+            with torch.no_grad():
+                table.weight[0].zero_()
+        self.attention = nn.Embedding(num_nodes, 1 + len(field_sizes), sparse=True)
+        nn.init.zeros_(self.attention.weight)  # softmax of zeros: equal weights 1/k (the original drew U(1/k, 1))
+
+    def _combine(self, parts: torch.Tensor, present: torch.Tensor, logits: torch.Tensor | None) -> torch.Tensor:
+        if logits is None:
+            weights = present.float()
+        else:
+            weights = torch.softmax(logits.masked_fill(~present, float("-inf")), dim=-1)
+        weights = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12)
+        return (weights.unsqueeze(-1) * parts).sum(-2)
+
+    def _field_parts(self, field_ids: torch.Tensor) -> torch.Tensor:
+        return torch.stack([table(field_ids[:, f]) for f, table in enumerate(self.fields)], dim=-2)
+
+    def center_vectors(self, items: torch.Tensor) -> torch.Tensor:
+        ids = self.side[items]
+        parts = torch.cat([self.center(items).unsqueeze(-2), self._field_parts(ids)], dim=-2)
+        present = torch.cat([torch.ones_like(ids[:, :1], dtype=torch.bool), ids > 0], dim=-1)
+        logits = self.attention(items) if self.mode == "eges" else None
+        return self._combine(parts, present, logits)
+
+    def embeddings(self, batch_size: int = 65536) -> np.ndarray:
+        with torch.no_grad():
+            n = self.center.num_embeddings
+            device = self.center.weight.device
+            return torch.cat([self.center_vectors(torch.arange(lo, min(lo + batch_size, n), device=device))
+                              for lo in range(0, n, batch_size)]).cpu().numpy()
+
+    @torch.no_grad()
+    def cold_start(self, field_ids: np.ndarray) -> np.ndarray:
+        """Vectors for products never seen in training, from their side fields alone (equal weights)."""
+        ids = torch.as_tensor(np.asarray(field_ids, dtype=np.int64), device=self.center.weight.device)
+        return self._combine(self._field_parts(ids), ids > 0, None).cpu().numpy()
