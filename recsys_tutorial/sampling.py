@@ -113,14 +113,16 @@ class PairBatches(_Stream):
     ``negatives`` is ``(batch, k)`` per-pair draws, or ``(k,)`` shared by the whole batch when
     ``shared_negatives`` — shared draws turn the negative scores into one matrix product.
     Contexts are subsampled with :func:`keep_probability` (the original applied it to contexts only).
+    ``mf_rows=True`` yields MF rows instead, ``(a, b, label)``: each pair once with label 1 and its
+    k negatives with label 0 — the original's "MF on sequences" collate.
     """
 
     def __init__(self, walks: np.ndarray, num_nodes: int, batch_size: int = 4096, window: int = 5,
                  negatives: int = 5, shared_negatives: bool = False, subsample: float = 1e-3,
-                 shrink_window: bool = False, seed: int = 0, walks_per_chunk: int = 8192):
+                 shrink_window: bool = False, seed: int = 0, walks_per_chunk: int = 8192, mf_rows: bool = False):
         super().__init__(len(walks), walks_per_chunk, seed)
         self.walks, self.batch_size, self.window, self.k = walks, batch_size, window, negatives
-        self.shared, self.shrink = shared_negatives, shrink_window
+        self.shared, self.shrink, self.mf_rows = shared_negatives, shrink_window, mf_rows
         counts = token_counts(walks, num_nodes)
         self.keep = keep_probability(counts, subsample)
         self.cdf = unigram_table(counts)
@@ -147,6 +149,12 @@ class PairBatches(_Stream):
             center, context = center[order], context[order]
             for lo in range(0, len(center), self.batch_size):
                 c, o = center[lo:lo + self.batch_size], context[lo:lo + self.batch_size]
+                if self.mf_rows:
+                    negative = _draw(self.cdf, rng, len(c) * self.k)
+                    label = np.concatenate([np.ones(len(c), np.float32), np.zeros(len(negative), np.float32)])
+                    yield (torch.from_numpy(np.concatenate([c, np.repeat(c, self.k)])),
+                           torch.from_numpy(np.concatenate([o, negative])), torch.from_numpy(label))
+                    continue
                 shape = (self.k,) if self.shared else (len(c), self.k)
                 yield torch.from_numpy(c), torch.from_numpy(o), torch.from_numpy(_draw(self.cdf, rng, shape))
 

@@ -64,8 +64,8 @@ def _auc(model: torch.nn.Module, pairs: pd.DataFrame | None, device: str) -> flo
     if pairs is None or len(pairs) == 0:
         return float("nan")
     model.eval()
-    a = torch.as_tensor(pairs["src"].to_numpy(), dtype=torch.long, device=device)
-    b = torch.as_tensor(pairs["dst"].to_numpy(), dtype=torch.long, device=device)
+    a = torch.as_tensor(pairs["src"].to_numpy().astype(np.int64), device=device)
+    b = torch.as_tensor(pairs["dst"].to_numpy().astype(np.int64), device=device)
     scores = torch.cat([model.score(a[i:i + 65536], b[i:i + 65536]) for i in range(0, len(a), 65536)])
     model.train()
     return float(roc_auc_score(pairs["label"].to_numpy(), scores.float().cpu().numpy()))
@@ -84,6 +84,7 @@ def train(
     seed: int = 0,
     num_workers: int = 0,
     progress: bool = True,
+    threads: int | None = 1,
 ) -> TrainResult:
     """Train ``model`` on ``batches`` (a ``PairBatches`` / ``EdgeBatches`` stream) and return a TrainResult.
 
@@ -95,6 +96,8 @@ def train(
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     device = get_device(device)
     torch.manual_seed(seed)
+    if device == "cpu" and threads is not None:
+        torch.set_num_threads(threads)  # small sparse ops run faster on one thread than split over two
     model.to(device).train()
     sparse = [p for m in model.modules() if isinstance(m, torch.nn.Embedding) and m.sparse for p in m.parameters()]
     sparse_ids = {id(p) for p in sparse}
