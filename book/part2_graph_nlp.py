@@ -41,8 +41,8 @@ SEED = 42
 DEVICE = "auto"          # "auto" picks cuda > mps > cpu
 NUM_WALKS = 10           # walks started from every product, as in the original
 WALK_LENGTH = 10         # nodes per walk, the start included
-P = 0.5                  # node2vec return parameter (1 = no bias)
-Q = 2.0                  # node2vec in-out parameter (1 = no bias)
+P = 0.5                  # node2vec return parameter; 1 means no bias
+Q = 2.0                  # node2vec in-out parameter; 1 means no bias
 EMBED_DIM = 128          # embedding dimension
 W2V_EPOCHS = 5           # gensim epochs (the original ran 5)
 
@@ -101,6 +101,7 @@ pd.Series(train_degree).describe(percentiles=[0.5, 0.9, 0.99]).to_frame("trainin
 
 # %%
 graph = walks.ProductGraph.from_edges(sp.train, sp.num_nodes, validation=sp.val)
+walks.random_walks(graph, 1, 3, p=P, q=Q, seed=SEED, progress=False)  # compiles the numba kernel (cached on disk)
 with results.timed() as t_first:
     first_order = walks.random_walks(graph, NUM_WALKS, WALK_LENGTH, seed=SEED, progress=False)
 with results.timed() as t_n2v:
@@ -109,7 +110,7 @@ steps = first_order.shape[0] * (WALK_LENGTH - 1)
 pd.DataFrame({
     "walks": [len(first_order), len(n2v)],
     "seconds": [t_first["seconds"], t_n2v["seconds"]],
-    "steps per second": [steps / t_first["seconds"], steps / t_n2v["seconds"]],
+    "steps per second": [round(steps / t_first["seconds"]), round(steps / t_n2v["seconds"])],
 }, index=["first-order (DeepWalk, weighted)", f"node2vec p={P:g}, q={Q:g}"])
 
 # %% [markdown]

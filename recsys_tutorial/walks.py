@@ -311,6 +311,16 @@ def _first_order(alias, lo, degree, bits):
     return np.int64(alias[column].alias)
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _filter_bits(hh):
+    """The three bits (of one 64-bit Bloom-filter word) that a key's hash sets."""
+    return (
+        (np.uint64(1) << (hh & np.uint64(63)))
+        | (np.uint64(1) << ((hh >> np.uint64(6)) & np.uint64(63)))
+        | (np.uint64(1) << ((hh >> np.uint64(12)) & np.uint64(63)))
+    )
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _build_edge_set(indptr, alias, edge_set, edge_filter):
     """Hash set (open addressing, -1 = empty) and blocked Bloom filter (3 bits in one 64-bit word) of the
@@ -330,11 +340,7 @@ def _build_edge_set(indptr, alias, edge_set, edge_filter):
                 h = (h + 1) & mask
             edge_set[h] = key
             hh = _mix(np.uint64(key))
-            edge_filter[np.int64(hh >> filter_shift)] |= (
-                (np.uint64(1) << (hh & np.uint64(63)))
-                | (np.uint64(1) << ((hh >> np.uint64(6)) & np.uint64(63)))
-                | (np.uint64(1) << ((hh >> np.uint64(12)) & np.uint64(63)))
-            )
+            edge_filter[np.int64(hh >> filter_shift)] |= _filter_bits(hh)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -440,11 +446,7 @@ def _second_order_stage(
             j = lookup[a]
             hh = np.uint64(slot[j])
             word = edge_filter[np.int64(hh >> filter_shift)]
-            bits_needed = (
-                (np.uint64(1) << (hh & np.uint64(63)))
-                | (np.uint64(1) << ((hh >> np.uint64(6)) & np.uint64(63)))
-                | (np.uint64(1) << ((hh >> np.uint64(12)) & np.uint64(63)))
-            )
+            bits_needed = _filter_bits(hh)
             if (word & bits_needed) != bits_needed:
                 if coin[j] * envelope_bias >= inv_q:
                     new_trial[j] = True
