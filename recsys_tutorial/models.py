@@ -15,6 +15,12 @@ from torch import nn
 __all__ = ["MF", "MFBias", "SideInfoSkipGram", "SkipGram"]
 
 
+def _inverse_counts(index: torch.Tensor) -> torch.Tensor:
+    """1 / (how often each entry's value occurs in ``index``), as a column to scale gradient rows."""
+    _, inverse, counts = torch.unique(index, return_inverse=True, return_counts=True)
+    return (1.0 / counts.to(torch.float32))[inverse].unsqueeze(1)
+
+
 class MF(nn.Module):
     """score(a, b) = σ(e_a · e_b). One table for both sides, as in the original.
 
@@ -120,6 +126,42 @@ class SkipGram(nn.Module):
     def embeddings(self) -> np.ndarray:
         with torch.no_grad():
             return self.center.weight.detach().cpu().numpy().copy()
+
+    @torch.no_grad()
+    def sgd_step(self, center: torch.Tensor, context: torch.Tensor, negatives: torch.Tensor, lr: float,
+                 k: int = 5) -> torch.Tensor:
+        """One word2vec-style SGD step with the gradients written out: gathers, matmuls, ``index_add_``.
+
+        The same loss as :meth:`loss` (summed, not averaged, as word2vec does), several times faster than
+        autograd with sparse gradients on a CPU. With ``(K,)`` shared negatives each pair sees all K, each
+        weighted k/K, so the total negative pull per pair is what k private draws give.
+        """
+        table_c, table_o = self.center.weight, self.context.weight
+        c, o = table_c.index_select(0, center), table_o.index_select(0, context)
+        pos = (c * o).sum(-1).clamp(-10, 10)
+        g_pos = torch.sigmoid(pos) - 1  # d(-log σ(x))/dx
+        if negatives.dim() == 1:
+            weight = k / len(negatives)
+            n = table_o.index_select(0, negatives)
+            neg = (c @ n.T).clamp(-10, 10)
+            g_neg = torch.sigmoid(neg)
+            grad_c = torch.addmm(g_pos.unsqueeze(1) * o, g_neg, n, alpha=weight)
+            # each shared row moves by the batch's mean update: one word2vec step's worth, not B of them
+            grad_n, rows = (g_neg.T @ c) / len(c), negatives
+        else:
+            weight = 1.0
+            n = table_o.index_select(0, negatives.reshape(-1)).view(*negatives.shape, -1)
+            neg = torch.einsum("bd,bkd->bk", c, n).clamp(-10, 10)
+            g_neg = torch.sigmoid(neg)
+            grad_c = g_pos.unsqueeze(1) * o + torch.einsum("bk,bkd->bd", g_neg, n)
+            grad_n, rows = (g_neg.unsqueeze(-1) * c.unsqueeze(1)).reshape(-1, c.shape[1]), negatives.reshape(-1)
+        # A row that occurs m times in the batch gets the mean of its m gradients, not their sum: summing
+        # multiplies a hub's step by its batch frequency and diverges (word2vec updates one pair at a time).
+        ctx_rows = torch.cat([context, rows])
+        table_o.index_add_(0, ctx_rows, torch.cat([g_pos.unsqueeze(1) * c, grad_n]) * _inverse_counts(ctx_rows),
+                           alpha=-lr)
+        table_c.index_add_(0, center, grad_c * _inverse_counts(center), alpha=-lr)
+        return -(F.logsigmoid(pos) + weight * F.logsigmoid(-neg).sum(-1)).mean()
 
 
 class SideInfoSkipGram(SkipGram):

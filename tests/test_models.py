@@ -73,6 +73,20 @@ def test_skipgram_and_mf_on_sequences_learn(setup):
     assert seen_auc(sp, model_scores(mf, sp)) >= 0.75
 
 
+def test_skipgram_with_handwritten_sgd_and_shared_negatives_learns(setup):
+    _, _, sp, walks = setup
+    torch.manual_seed(0)
+    sgns = SkipGram(sp.num_nodes, 32)
+    batches = PairBatches(walks, sp.num_nodes, batch_size=512, negatives=64, shared_negatives=True,
+                          shrink_window=True, seed=1)
+    result = train(sgns, batches, epochs=2, lr=0.025, schedule="linear", optimizer="sgd", eval_every=10**9,
+                   progress=False)
+    scores = cosine_scores(result.embeddings, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
+    assert seen_auc(sp, scores) >= 0.75 and np.isfinite(result.embeddings).all()
+    with pytest.raises(ValueError, match="no hand-written sgd_step"):
+        train(MF(sp.num_nodes, 8), EdgeBatches(sp.train, sp.num_nodes), optimizer="sgd", progress=False)
+
+
 @pytest.mark.parametrize("mode", ["mean", "eges"])
 def test_side_information_learns_and_covers_cold_products(setup, mode):
     products, vocab, sp, walks = setup
