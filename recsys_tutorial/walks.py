@@ -344,33 +344,7 @@ def _build_edge_set(indptr, alias, edge_set, edge_filter):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _second_order_stage(
-    alias,
-    indptr,
-    total,
-    edge_set,
-    edge_filter,
-    cur,
-    prev,
-    prev_row,
-    prev_degree,
-    row,
-    degree,
-    w_prev,
-    states,
-    bits,
-    entry,
-    pending,
-    new_trial,
-    coin,
-    key,
-    slot,
-    lookup,
-    inv_p,
-    inv_q,
-    envelope_bias,
-    sure,
-):
+def _second_order_stage(alias, indptr, total, edge_set, edge_filter, scratch, inv_p, inv_q, envelope_bias, sure):
     """One node2vec step for a block of walks: entry[j] = chosen table position, -1 = back to t, -2 = pad.
 
     Target: P(x) ∝ w_vx · a(x) with a(t) = 1/p, a(x) = 1 if x is a neighbour of t, else 1/q, sampled by
@@ -379,6 +353,24 @@ def _second_order_stage(
     it with probability a(x) / max(1, 1/q). Exact, and O(E) memory. Trials run in rounds over all
     still-pending walks of the block, so their memory misses overlap.
     """
+    (
+        cur,
+        prev,
+        prev_row,
+        prev_degree,
+        row,
+        degree,
+        w_prev,
+        states,
+        bits,
+        entry,
+        pending,
+        new_trial,
+        coin,
+        key,
+        slot,
+        lookup,
+    ) = scratch
     n_nodes = len(indptr) - 1
     mask = len(edge_set) - 1
     shift = np.uint64(64 - int(np.log2(len(edge_set))))
@@ -503,6 +495,24 @@ def _walk_chunk(
         slot = np.empty(m, dtype=np.int64)
         new_trial = np.empty(m, dtype=np.bool_)
         total = np.zeros(m, dtype=np.float64)
+        scratch = (
+            cur,
+            prev,
+            prev_row,
+            prev_degree,
+            row,
+            degree,
+            w_prev,
+            states,
+            bits,
+            entry,
+            pending,
+            new_trial,
+            coin,
+            key,
+            slot,
+            lookup,
+        )  # per-walk scratch arrays of this block, shared with the node2vec stage
         for j in range(m):
             states[j] = _mix(np.uint64(seed) ^ _mix(np.uint64(walk_ids[lo + j]) + _GOLDEN))
             cur[j] = starts[lo + j]
@@ -516,31 +526,7 @@ def _walk_chunk(
                     total[j] = strength[v]
             if second_order and k >= 2:
                 _second_order_stage(
-                    alias,
-                    indptr,
-                    total,
-                    edge_set,
-                    edge_filter,
-                    cur,
-                    prev,
-                    prev_row,
-                    prev_degree,
-                    row,
-                    degree,
-                    w_prev,
-                    states,
-                    bits,
-                    entry,
-                    pending,
-                    new_trial,
-                    coin,
-                    key,
-                    slot,
-                    lookup,
-                    inv_p,
-                    inv_q,
-                    envelope_bias,
-                    sure,
+                    alias, indptr, total, edge_set, edge_filter, scratch, inv_p, inv_q, envelope_bias, sure
                 )
             else:
                 for j in range(m):  # 2. column and coin from one 64-bit draw
