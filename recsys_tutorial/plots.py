@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["degree_distribution", "edge_weight_distribution"]
+__all__ = ["degree_distribution", "edge_weight_distribution", "learning_curves"]
 
 TEMPLATE = "plotly_white"
 
@@ -45,4 +45,19 @@ def edge_weight_distribution(edges: pd.DataFrame, title: str | None = None) -> g
         yaxis={"title": "edges", "type": "log"},
         height=380,
     )
+    return fig
+
+
+def learning_curves(curves: dict[str, pd.DataFrame], title: str = "Learning curves") -> go.Figure:
+    """Validation-sample AUC against batches, one line per model, with a dotted line at each epoch end."""
+    fig = go.Figure()
+    for name, curve in curves.items():
+        fig.add_trace(go.Scatter(x=curve["batch"], y=curve["auc"], mode="lines+markers", name=name,
+                                 hovertemplate="batch %{x:,}: AUC %{y:.3f}<extra>" + name + "</extra>"))
+    first = next(iter(curves.values()), None)
+    if first is not None and "epoch_end" in first:
+        for batch in first.loc[first["epoch_end"], "batch"]:
+            fig.add_vline(x=float(batch), line_dash="dot", line_color="grey", opacity=0.5)
+    fig.update_layout(template=TEMPLATE, title=title, xaxis={"title": "batches"},
+                      yaxis={"title": "ROC-AUC on the validation sample"}, height=420)
     return fig
