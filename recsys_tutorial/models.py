@@ -176,6 +176,8 @@ class SideInfoSkipGram(SkipGram):
     edges still gets a vector: :meth:`cold_start` uses its side fields alone.
     """
 
+    sgd_step = None  # the hand-written step updates only the item table: train side information with Adam
+
     def __init__(self, num_nodes: int, side: np.ndarray, field_sizes: list[int], dim: int = 128,
                  mode: str = "eges"):
         super().__init__(num_nodes, dim)

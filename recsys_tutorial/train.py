@@ -102,7 +102,7 @@ def train(
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    if optimizer == "sgd" and not hasattr(model, "sgd_step"):
+    if optimizer == "sgd" and getattr(model, "sgd_step", None) is None:
         raise ValueError(f"{type(model).__name__} has no hand-written sgd_step; use optimizer='adam'")
     device = get_device(device)
     torch.manual_seed(seed)

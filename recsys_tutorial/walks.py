@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-__all__ = ["PAD", "ProductGraph", "random_walks", "walk_start_nodes"]
+__all__ = ["PAD", "ProductGraph", "random_walks"]
 
 logger = logging.getLogger(__name__)
 
@@ -565,21 +565,6 @@ def _walk_chunk(
 def _round_order(active: np.ndarray, seed: int, r: int) -> np.ndarray:
     """Start nodes of round r: every non-isolated node once, shuffled by (seed, r)."""
     return np.random.default_rng([seed, r]).permutation(active)
-
-
-def walk_start_nodes(graph: ProductGraph, num_walks: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start node and walk id of every walk: each non-isolated node once per round, rounds shuffled.
-
-    A walk's id is ``round * num_nodes + start``, so it does not depend on how walks are chunked.
-    """
-    active = np.flatnonzero(graph.degree > 0).astype(np.int64)  # original ids
-    starts = (
-        np.concatenate([_round_order(active, seed, r) for r in range(num_walks)]).astype(np.int64)
-        if num_walks
-        else np.empty(0, np.int64)
-    )
-    rounds = np.repeat(np.arange(num_walks, dtype=np.int64), len(active))
-    return starts, rounds * graph.num_nodes + starts
 
 
 def random_walks(

@@ -85,6 +85,9 @@ def test_skipgram_with_handwritten_sgd_and_shared_negatives_learns(setup):
     assert seen_auc(sp, scores) >= 0.75 and np.isfinite(result.embeddings).all()
     with pytest.raises(ValueError, match="no hand-written sgd_step"):
         train(MF(sp.num_nodes, 8), EdgeBatches(sp.train, sp.num_nodes), optimizer="sgd", progress=False)
+    side_model = SideInfoSkipGram(sp.num_nodes, np.zeros((sp.num_nodes, 1), np.int64), [2], 8)
+    with pytest.raises(ValueError, match="no hand-written sgd_step"):
+        train(side_model, PairBatches(walks, sp.num_nodes), optimizer="sgd", progress=False)
 
 
 @pytest.mark.parametrize("mode", ["mean", "eges"])
