@@ -15,12 +15,6 @@ from torch import nn
 __all__ = ["MF", "MFBias", "SideInfoSkipGram", "SkipGram"]
 
 
-def _inverse_counts(index: torch.Tensor) -> torch.Tensor:
-    """1 / (how often each entry's value occurs in ``index``), as a column to scale gradient rows."""
-    _, inverse, counts = torch.unique(index, return_inverse=True, return_counts=True)
-    return (1.0 / counts.to(torch.float32))[inverse].unsqueeze(1)
-
-
 class MF(nn.Module):
     """score(a, b) = σ(e_a · e_b). One table for both sides, as in the original.
 
@@ -128,40 +122,55 @@ class SkipGram(nn.Module):
             return self.center.weight.detach().cpu().numpy().copy()
 
     @torch.no_grad()
-    def sgd_step(self, center: torch.Tensor, context: torch.Tensor, negatives: torch.Tensor, lr: float,
+    def sgd_step(self, block: torch.Tensor, reach: torch.Tensor, negatives: torch.Tensor, lr: float,
                  k: int = 5) -> torch.Tensor:
-        """One word2vec-style SGD step with the gradients written out: gathers, matmuls, ``index_add_``.
+        """One word2vec-style SGD step on whole walks (a :class:`~recsys_tutorial.sampling.WalkBlocks` batch).
 
-        The same loss as :meth:`loss` (summed, not averaged, as word2vec does), several times faster than
-        autograd with sparse gradients on a CPU. With ``(K,)`` shared negatives each pair sees all K, each
-        weighted k/K, so the total negative pull per pair is what k private draws give.
+        Each walk's pair scores are one small matrix (position × position) masked to the shrunk windows, so
+        every row is gathered and written back once per token instead of once per pair. Negatives are the
+        ``K`` shared rows, each weighted k/K, so a pair gets the pull of k private draws; a context row that
+        occurs m times in the block moves by the mean of its m updates (summing diverges on hubs). The loss
+        (mean per pair) is returned for logging.
         """
         table_c, table_o = self.center.weight, self.context.weight
-        c, o = table_c.index_select(0, center), table_o.index_select(0, context)
-        pos = (c * o).sum(-1).clamp(-10, 10)
-        g_pos = torch.sigmoid(pos) - 1  # d(-log σ(x))/dx
-        if negatives.dim() == 1:
-            weight = k / len(negatives)
-            n = table_o.index_select(0, negatives)
-            neg = (c @ n.T).clamp(-10, 10)
-            g_neg = torch.sigmoid(neg)
-            grad_c = torch.addmm(g_pos.unsqueeze(1) * o, g_neg, n, alpha=weight)
-            # each shared row moves by the batch's mean update: one word2vec step's worth, not B of them
-            grad_n, rows = (g_neg.T @ c) / len(c), negatives
-        else:
-            weight = 1.0
-            n = table_o.index_select(0, negatives.reshape(-1)).view(*negatives.shape, -1)
-            neg = torch.einsum("bd,bkd->bk", c, n).clamp(-10, 10)
-            g_neg = torch.sigmoid(neg)
-            grad_c = g_pos.unsqueeze(1) * o + torch.einsum("bk,bkd->bd", g_neg, n)
-            grad_n, rows = (g_neg.unsqueeze(-1) * c.unsqueeze(1)).reshape(-1, c.shape[1]), negatives.reshape(-1)
-        # A row that occurs m times in the batch gets the mean of its m gradients, not their sum: summing
-        # multiplies a hub's step by its batch frequency and diverges (word2vec updates one pair at a time).
-        ctx_rows = torch.cat([context, rows])
-        table_o.index_add_(0, ctx_rows, torch.cat([g_pos.unsqueeze(1) * c, grad_n]) * _inverse_counts(ctx_rows),
-                           alpha=-lr)
-        table_c.index_add_(0, center, grad_c * _inverse_counts(center), alpha=-lr)
-        return -(F.logsigmoid(pos) + weight * F.logsigmoid(-neg).sum(-1)).mean()
+        walks, length = block.shape
+        dim = table_c.shape[1]
+        valid = block >= 0
+        position = torch.arange(length, device=block.device)
+        distance = (position[:, None] - position[None, :]).abs()
+        pair = ((distance <= reach.unsqueeze(2)) & (block.unsqueeze(2) != block.unsqueeze(1))
+                & valid.unsqueeze(2) & valid.unsqueeze(1))  # (walk, center position, context position)
+        rows = block.reshape(-1).clamp(min=0)
+        token = valid.reshape(-1).to(table_c.dtype)
+        c = table_c.index_select(0, rows)
+        o = table_o.index_select(0, rows)
+        c3, o3 = c.view(walks, length, dim), o.view(walks, length, dim)
+        pos = torch.bmm(c3, o3.transpose(1, 2)).clamp_(-10, 10)
+        g_pos = (torch.sigmoid(pos) - 1) * pair  # d(-log σ(x))/dx on the pairs, 0 elsewhere
+        per_center = pair.sum(2).reshape(-1).to(c.dtype)
+        n = table_o.index_select(0, negatives)
+        neg = (c @ n.T).clamp_(-10, 10)
+        g_neg = torch.sigmoid(neg) * (per_center * (k / len(negatives))).unsqueeze(1)
+        grad_c = torch.bmm(g_pos, o3).view(-1, dim).addmm_(g_neg, n)
+        grad_o = torch.bmm(g_pos.transpose(1, 2), c3).view(-1, dim)
+        grad_n = (g_neg.T @ c) / token.sum().clamp(min=1)  # one word2vec step's worth, not one per token
+        seen = self._row_counts(rows, token)
+        table_c.index_add_(0, rows, grad_c * (token / seen[rows].clamp(min=1)).unsqueeze(1), alpha=-lr)
+        ones = torch.ones(len(negatives), device=rows.device, dtype=token.dtype)
+        seen.index_add_(0, negatives, ones)
+        ctx_rows, ctx_weight = torch.cat([rows, negatives]), torch.cat([token, ones])
+        ctx_scale = (ctx_weight / seen[ctx_rows].clamp(min=1)).unsqueeze(1)
+        table_o.index_add_(0, ctx_rows, torch.cat([grad_o, grad_n]) * ctx_scale, alpha=-lr)
+        seen.index_fill_(0, ctx_rows, 0.0)
+        loss = (F.logsigmoid(pos) * pair).sum() + (F.logsigmoid(-neg).sum(1) * per_center).sum() * (k / len(negatives))
+        return -loss / pair.sum().clamp(min=1)
+
+    def _row_counts(self, rows: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """How often each row occurs in ``rows`` (weighted), in a persistent zeroed buffer: O(batch), no sort."""
+        buffer = getattr(self, "_counts", None)
+        if buffer is None or buffer.device != rows.device:
+            buffer = self._counts = torch.zeros(self.center.num_embeddings, device=rows.device, dtype=weight.dtype)
+        return buffer.index_add_(0, rows, weight)
 
 
 class SideInfoSkipGram(SkipGram):

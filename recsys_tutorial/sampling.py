@@ -15,6 +15,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 __all__ = [
     "EdgeBatches",
     "PairBatches",
+    "WalkBlocks",
     "keep_probability",
     "token_counts",
     "unigram_table",
@@ -157,6 +158,41 @@ class PairBatches(_Stream):
                     continue
                 shape = (self.k,) if self.shared else (len(c), self.k)
                 yield torch.from_numpy(c), torch.from_numpy(o), torch.from_numpy(_draw(self.cdf, rng, shape))
+
+
+class WalkBlocks(_Stream):
+    """Skip-gram batches as whole walks, for the fast SGD step: ``(block, reach, negatives)`` LongTensors.
+
+    ``block`` (walks × length) holds each walk after word2vec's subsampling, kept tokens moved to the front
+    and -1 after them, so windows reach past dropped tokens as in word2vec. ``reach`` is each position's
+    shrunk window b ∈ [1, window]; ``negatives`` are ``shared`` unigram^0.75 draws for the whole block,
+    standing in for word2vec's ``negatives`` (k) private draws per pair (the step weights them k/shared). Every
+    pair within a walk is then one entry of a small per-walk score matrix, so the step is a few matmuls.
+    """
+
+    def __init__(self, walks: np.ndarray, num_nodes: int, walks_per_batch: int = 256, window: int = 5,
+                 negatives: int = 5, shared: int = 32, subsample: float = 1e-3, seed: int = 0):
+        super().__init__(len(walks), walks_per_batch, seed)
+        self.walks, self.window, self.k, self.shared = np.asarray(walks), window, negatives, shared
+        counts = token_counts(self.walks, num_nodes)
+        self.keep = keep_probability(counts, subsample)
+        self.cdf = unigram_table(counts)
+
+    def __len__(self) -> int:
+        return -(-self.n_items // self.chunk_size)
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n_items)
+        for b in range(worker, len(self), workers):
+            rng = np.random.default_rng([self.seed, self.epoch, b])  # per block: same draws for any worker count
+            block = self.walks[order[b * self.chunk_size:(b + 1) * self.chunk_size]].astype(np.int64)
+            kept = (block >= 0) & (rng.random(block.shape) < self.keep[np.maximum(block, 0)])
+            front = np.argsort(~kept, axis=1, kind="stable")  # kept tokens first, in walk order
+            block = np.where(np.take_along_axis(kept, front, 1), np.take_along_axis(block, front, 1), -1)
+            reach = rng.integers(1, self.window + 1, size=block.shape)
+            yield torch.from_numpy(block), torch.from_numpy(reach), torch.from_numpy(_draw(self.cdf, rng, self.shared))
 
 
 class EdgeBatches(_Stream):

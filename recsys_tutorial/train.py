@@ -25,6 +25,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
 from recsys_tutorial import get_device
+from recsys_tutorial.sampling import WalkBlocks
 
 __all__ = ["SCHEDULES", "TrainResult", "schedule_lr", "train"]
 
@@ -90,13 +91,13 @@ def train(
     threads: int | None = 1,
     optimizer: str = "adam",
 ) -> TrainResult:
-    """Train ``model`` on ``batches`` (a ``PairBatches`` / ``EdgeBatches`` stream) and return a TrainResult.
+    """Train ``model`` on ``batches`` (a ``PairBatches`` / ``EdgeBatches`` / ``WalkBlocks`` stream) → TrainResult.
 
     ``optimizer="adam"``: ``SparseAdam`` for sparse embeddings (plus Adam for any dense parameters), as
-    the original. ``"sgd"``: word2vec's plain SGD through the model's hand-written ``sgd_step`` (skip-gram
-    only; several times faster on a CPU), best with ``schedule="linear"``. ``val_pairs`` (with ``label``) is
-    scored every ``eval_every`` batches and at each epoch's end for the learning curve. Same seed on CPU →
-    same result.
+    the original. ``"sgd"``: word2vec's plain SGD through the model's hand-written ``sgd_step`` on
+    ``WalkBlocks`` (skip-gram only; faster than gensim on a CPU), best with ``schedule="linear"``.
+    ``val_pairs`` (with ``label``) is scored every ``eval_every`` batches and at each epoch's end for the
+    learning curve. Same seed on CPU → same result.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
@@ -104,6 +105,8 @@ def train(
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     if optimizer == "sgd" and getattr(model, "sgd_step", None) is None:
         raise ValueError(f"{type(model).__name__} has no hand-written sgd_step; use optimizer='adam'")
+    if optimizer == "sgd" and not isinstance(batches, WalkBlocks):
+        raise ValueError("optimizer='sgd' steps on whole walks: pass a WalkBlocks stream")
     device = get_device(device)
     torch.manual_seed(seed)
     if device == "cpu" and threads is not None:
@@ -142,7 +145,7 @@ def train(
                     epoch_lr.append(current)
                 batch = [t.to(device, non_blocking=True) for t in batch]
                 if optimizer == "sgd":
-                    loss = model.sgd_step(*batch, lr=current)
+                    loss = model.sgd_step(*batch, lr=current, k=batches.k)
                 else:
                     loss = model.loss(*batch)
                     for opt in optimizers:

@@ -9,7 +9,7 @@ import torch
 from recsys_tutorial.evaluate import auc_table, cosine_scores
 from recsys_tutorial.features import side_information
 from recsys_tutorial.models import MF, MFBias, SideInfoSkipGram, SkipGram
-from recsys_tutorial.sampling import EdgeBatches, PairBatches
+from recsys_tutorial.sampling import EdgeBatches, PairBatches, WalkBlocks
 from recsys_tutorial.split import train_val_split
 from recsys_tutorial.train import schedule_lr, train
 from recsys_tutorial.w2v import train_word2vec
@@ -73,12 +73,11 @@ def test_skipgram_and_mf_on_sequences_learn(setup):
     assert seen_auc(sp, model_scores(mf, sp)) >= 0.75
 
 
-def test_skipgram_with_handwritten_sgd_and_shared_negatives_learns(setup):
+def test_skipgram_with_handwritten_sgd_on_walk_blocks_learns(setup):
     _, _, sp, walks = setup
     torch.manual_seed(0)
     sgns = SkipGram(sp.num_nodes, 32)
-    batches = PairBatches(walks, sp.num_nodes, batch_size=512, negatives=64, shared_negatives=True,
-                          shrink_window=True, seed=1)
+    batches = WalkBlocks(walks, sp.num_nodes, walks_per_batch=128, negatives=5, shared=32, seed=1)
     result = train(sgns, batches, epochs=2, lr=0.025, schedule="linear", optimizer="sgd", eval_every=10**9,
                    progress=False)
     scores = cosine_scores(result.embeddings, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
@@ -87,7 +86,38 @@ def test_skipgram_with_handwritten_sgd_and_shared_negatives_learns(setup):
         train(MF(sp.num_nodes, 8), EdgeBatches(sp.train, sp.num_nodes), optimizer="sgd", progress=False)
     side_model = SideInfoSkipGram(sp.num_nodes, np.zeros((sp.num_nodes, 1), np.int64), [2], 8)
     with pytest.raises(ValueError, match="no hand-written sgd_step"):
-        train(side_model, PairBatches(walks, sp.num_nodes), optimizer="sgd", progress=False)
+        train(side_model, batches, optimizer="sgd", progress=False)
+    with pytest.raises(ValueError, match="WalkBlocks"):
+        train(SkipGram(sp.num_nodes, 8), PairBatches(walks, sp.num_nodes), optimizer="sgd", progress=False)
+
+
+def test_walk_block_sgd_step_is_the_gradient_of_the_sgns_loss():
+    """With every row distinct, the hand-written step equals -lr × autograd's gradient of the summed loss
+    (shared negative rows: the per-token mean, as documented)."""
+    torch.manual_seed(3)
+    dim, k, lr = 6, 5, 0.1
+    model = SkipGram(20, dim)
+    with torch.no_grad():
+        model.context.weight.normal_(0, 0.3)
+        model.center.weight.normal_(0, 0.3)
+    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
+    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
+    negatives = torch.tensor([10, 11, 12])
+    center, context = model.center.weight.detach().clone(), model.context.weight.detach().clone()
+    c, o = center.clone().requires_grad_(), context.clone().requires_grad_()
+    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
+             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
+    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    loss = -(torch.nn.functional.logsigmoid((c[a] * o[b]).sum(1)).sum()
+             + k / len(negatives) * torch.nn.functional.logsigmoid(-(c[a] @ o[negatives].T)).sum())
+    loss.backward()
+    step_loss = model.sgd_step(block, reach, negatives, lr=lr, k=k)
+    assert step_loss.item() == pytest.approx(loss.item() / len(pairs), rel=1e-5)
+    torch.testing.assert_close(model.center.weight.detach(), center - lr * c.grad)
+    expected = context - lr * o.grad
+    expected[negatives] = context[negatives] - lr * o.grad[negatives] / 9  # 9 tokens in the block
+    torch.testing.assert_close(model.context.weight.detach(), expected)
+    assert model._counts.abs().sum() == 0  # the count buffer is left clean for the next step
 
 
 @pytest.mark.parametrize("mode", ["mean", "eges"])

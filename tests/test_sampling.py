@@ -8,7 +8,15 @@ import pytest
 import torch
 from scipy import stats
 
-from recsys_tutorial.sampling import EdgeBatches, PairBatches, keep_probability, token_counts, unigram_table, walk_pairs
+from recsys_tutorial.sampling import (
+    EdgeBatches,
+    PairBatches,
+    WalkBlocks,
+    keep_probability,
+    token_counts,
+    unigram_table,
+    walk_pairs,
+)
 
 
 def test_a_ten_node_walk_gives_seventy_pairs_including_position_zero():
@@ -91,3 +99,37 @@ def test_mf_rows_from_walk_pairs():
     walks = np.arange(10)[None, :]
     a, _, label = next(iter(PairBatches(walks, 10, batch_size=1000, negatives=5, subsample=0, mf_rows=True)))
     assert len(a) == 70 * 6 and int(label.sum()) == 70
+
+
+def test_walk_blocks_subsample_then_close_the_gaps_in_walk_order():
+    walks = np.random.default_rng(0).integers(0, 40, size=(500, 10))
+    walks[:, 0] = 0  # a hub: subsampling drops most of its tokens
+    walks[::7, 8:] = -1  # short walks keep their padding at the end
+    stream = WalkBlocks(walks, 40, walks_per_batch=64, window=5, subsample=1e-2, seed=2)
+    blocks = list(stream)
+    assert len(blocks) == len(stream) == 8
+    keep = stream.keep
+    kept_hub = 0
+    for block, reach, negatives in blocks:
+        assert block.shape == reach.shape and block.shape[1] == 10 and negatives.shape == (stream.shared,)
+        assert ((reach >= 1) & (reach <= 5)).all()
+        valid = (block >= 0).numpy()
+        assert (np.sort(valid, axis=1)[:, ::-1] == valid).all()  # kept tokens first, padding after
+        kept_hub += int((block == 0).sum())
+    assert sum(int((b >= 0).sum()) for b, _, _ in blocks) < (walks >= 0).sum()
+    assert abs(kept_hub - 500 * keep[0]) < 4 * np.sqrt(500 * keep[0]) + 1
+    # each walk's kept tokens are a subsequence of the walk, order preserved
+    order = np.random.default_rng([2, 0]).permutation(500)
+    first = blocks[0][0].numpy()
+    for row, w in zip(first, walks[order[:64]], strict=True):
+        kept, it = row[row >= 0].tolist(), iter(w.tolist())
+        assert all(any(x == y for y in it) for x in kept)
+
+
+def test_walk_blocks_are_the_same_with_dataloader_workers():
+    walks = np.random.default_rng(1).integers(0, 30, size=(300, 6))
+    stream = WalkBlocks(walks, 30, walks_per_batch=50, seed=4)
+    single = sorted(torch.cat([t.flatten() for t in b]).tolist() for b in stream)
+    multi = sorted(torch.cat([t.flatten() for t in b]).tolist()
+                   for b in torch.utils.data.DataLoader(stream, batch_size=None, num_workers=2))
+    assert single == multi
