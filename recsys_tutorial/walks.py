@@ -159,6 +159,7 @@ class ProductGraph:
 def _assert_disjoint(src, dst, validation: pd.DataFrame, n: int) -> None:
     positives = validation[validation["label"] == 1] if "label" in validation else validation
     a, b = positives["src"].to_numpy().astype(np.int64), positives["dst"].to_numpy().astype(np.int64)
+    src, dst = np.asarray(src, np.int64), np.asarray(dst, np.int64)  # int32 keys would wrap at ~46 K nodes
     train_keys = np.sort(np.minimum(src, dst) * n + np.maximum(src, dst))
     val_keys = np.minimum(a, b) * n + np.maximum(a, b)
     pos = np.searchsorted(train_keys, val_keys).clip(0, max(len(train_keys) - 1, 0))

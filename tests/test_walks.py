@@ -184,3 +184,12 @@ def test_walk_structure(graph, num_walks, length, pq, seed):
     assert g.has_edge(steps["a"], steps["b"]).all()  # every step follows an edge
     np.testing.assert_array_equal(walks, random_walks(g, num_walks, length, p=pq[0], q=pq[1], seed=seed,
                                                       progress=False))
+
+
+def test_the_leak_check_does_not_wrap_on_int32_ids_of_a_large_graph():
+    n = 1 << 17  # with int32 ids, 5·n + 100000 and 32773·n + 100000 are the same key modulo 2^32
+    train = pd.DataFrame({"src": np.array([5], np.int32), "dst": np.array([100_000], np.int32), "weight": [1.0]})
+    val = pd.DataFrame({"src": np.array([32_773], np.int32), "dst": np.array([100_000], np.int32), "label": [1]})
+    ProductGraph.from_edges(train, n, validation=val)  # disjoint: must not raise
+    with pytest.raises(ValueError, match="validation positives"):
+        ProductGraph.from_edges(train, n, validation=val.assign(src=np.int32(5)))
