@@ -62,3 +62,18 @@ def test_readme_gives_the_two_commands_and_ci_calls_make_test(root):
     assert "make book" in quick and "make test" in quick
     ci = (root / ".ci" / "run").read_text()
     assert "make test" in ci and "torch==2.13.0" in ci
+
+
+def test_github_workflows_run_the_tests_and_publish_the_book(root):
+    def steps(name: str) -> list[dict]:
+        workflow = yaml.safe_load((root / ".github" / "workflows" / name).read_text())
+        assert workflow.get("on", workflow.get(True)), f"{name}: no trigger"  # YAML 1.1 reads `on` as True
+        return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+    ci = steps("ci.yml")
+    assert any(step.get("run") == "bash .ci/run" for step in ci)
+    book = steps("book.yml")
+    assert any("make book" in step.get("run", "") for step in book)
+    uploads = [s for s in book if str(s.get("uses", "")).startswith("actions/upload-pages-artifact")]
+    assert uploads and uploads[0]["with"]["path"] == "_build/html"
+    assert any(str(s.get("uses", "")).startswith("actions/deploy-pages") for s in book)
