@@ -1,0 +1,36 @@
+"""The benchmark scripts run end to end at the ci scale and end with a parsable RESULT line.
+
+Timings are printed, never asserted; this only keeps the scripts from rotting. bench_walks is left to
+``make bench``: it builds PecanPy's own venv (numpy < 2) on first use.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+EXPECTED = {
+    "bench_data.py": {"total_s", "speedup_vs_original", "peak_rss_gb"},
+    "bench_train.py": {"ratio", "sgns_auc", "gensim_auc"},
+    "bench_evaluate.py": {"seconds", "pairs", "peak_rss_gb"},
+}
+
+
+def result_values(stdout: str) -> dict[str, str]:
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, f"expected one RESULT line, got {lines}"
+    assert lines == stdout.strip().splitlines()[-1:], "RESULT must be the last line"
+    return dict(part.split("=", 1) for part in lines[0].split()[1:])
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_benchmark_runs_at_ci_scale(root, script):
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / script), "--scale", "ci"], cwd=root,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    values = result_values(done.stdout)
+    assert EXPECTED[script] <= set(values), values
+    for key in EXPECTED[script]:
+        assert float(values[key]) >= 0, (key, values[key])
