@@ -16,26 +16,40 @@ __all__ = ["MF", "MFBias", "SideInfoSkipGram", "SkipGram"]
 
 
 class MF(nn.Module):
-    """score(a, b) = σ(e_a · e_b). One table for both sides, as in the original.
+    """score(a, b) = σ(e_a · e_b + g). One table for both sides, as in the original.
 
     ``continuous=True`` regresses the edge weight with MSE (σ only at scoring time, as the original).
     Fixed recipe: N(0, 0.1²) init, logits with ``BCEWithLogitsLoss``, L2 on the batch's rows only,
-    sparse gradients (``SparseAdam``). ``faithful=True``: N(0, 1), σ + ``BCELoss``, L2 on every row.
+    sparse gradients (``SparseAdam``), and one learned global offset g (starts at 0). The offset carries
+    the base rate: with k negatives per edge the loss wants most pairs' logits below 0, but the mean of
+    e_a · e_b over all pairs is |mean e|² ≥ 0, so a dot product alone cannot give it, and training
+    fights itself (Part 1 of the book measures the difference; ``global_bias=False`` leaves it out).
+    ``faithful=True``: N(0, 1), σ + ``BCELoss``, L2 on every row, no offset.
     """
 
     sparse_gradients = True
 
     def __init__(self, num_nodes: int, dim: int = 128, l2: float = 1e-6, continuous: bool = False,
-                 faithful: bool = False):
+                 faithful: bool = False, global_bias: bool = True):
         super().__init__()
         self.faithful, self.continuous, self.l2 = faithful, continuous, l2
         self.sparse_gradients = not faithful
         self.emb = nn.Embedding(num_nodes, dim, sparse=not faithful)
         if not faithful:
             nn.init.normal_(self.emb.weight, std=0.1)
+        self.global_bias = nn.Parameter(torch.zeros(1)) if global_bias and not faithful else None
 
     def logits(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return (self.emb(a) * self.emb(b)).sum(-1)
+        return self._combine(self._lookup(a, b))
+
+    def _lookup(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """The rows a batch needs, per table, each looked up once: every lookup adds a gradient to merge."""
+        return {"emb": (self.emb(a), self.emb(b))}
+
+    def _combine(self, rows: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        ea, eb = rows["emb"]
+        dot = (ea * eb).sum(-1)
+        return dot if self.global_bias is None else dot + self.global_bias
 
     def _data_loss(self, logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
         if self.continuous:
@@ -44,13 +58,15 @@ class MF(nn.Module):
             return F.binary_cross_entropy(torch.sigmoid(logits), label)
         return F.binary_cross_entropy_with_logits(logits, label)
 
-    def _l2(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        if self.faithful:
-            return self.l2 * (self.emb.weight**2).sum()
-        return self.l2 * ((self.emb(a) ** 2).sum() + (self.emb(b) ** 2).sum()) / len(a)
+    def _l2(self, rows: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        if self.faithful:  # the original: every row of every table, at every step
+            return self.l2 * sum((getattr(self, table).weight ** 2).sum() for table in rows)
+        batch = len(next(iter(rows.values()))[0])
+        return self.l2 * sum((ra**2).sum() + (rb**2).sum() for ra, rb in rows.values()) / batch
 
     def loss(self, a: torch.Tensor, b: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        return self._data_loss(self.logits(a, b), label) + self._l2(a, b)
+        rows = self._lookup(a, b)
+        return self._data_loss(self._combine(rows), label) + self._l2(rows)
 
     @torch.no_grad()
     def score(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -64,7 +80,8 @@ class MFBias(MF):
     """MF plus a bias per product and a global bias: σ(e_a · e_b + b_a + b_b + g).
 
     Biases absorb popularity, so the dot product is left to model fit. Faithful: global bias starts at 1
-    and the product biases join the whole-table L2 term, as in the original.
+    (the original's MF-bias had one; its plain MF did not) and the product biases join the whole-table L2
+    term, as in the original.
     """
 
     def __init__(self, num_nodes: int, dim: int = 128, l2: float = 1e-6, continuous: bool = False,
@@ -74,13 +91,12 @@ class MFBias(MF):
         nn.init.zeros_(self.bias.weight)
         self.global_bias = nn.Parameter(torch.ones(1) if faithful else torch.zeros(1))
 
-    def logits(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return super().logits(a, b) + self.bias(a).squeeze(-1) + self.bias(b).squeeze(-1) + self.global_bias
+    def _lookup(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        return {**super()._lookup(a, b), "bias": (self.bias(a).squeeze(-1), self.bias(b).squeeze(-1))}
 
-    def _l2(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        if self.faithful:
-            return super()._l2(a, b) + self.l2 * (self.bias.weight**2).sum()
-        return super()._l2(a, b) + self.l2 * ((self.bias(a) ** 2).sum() + (self.bias(b) ** 2).sum()) / len(a)
+    def _combine(self, rows: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:  # MF adds g
+        ba, bb = rows["bias"]
+        return super()._combine(rows) + ba + bb
 
 
 class SkipGram(nn.Module):
