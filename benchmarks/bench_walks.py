@@ -8,7 +8,8 @@ On the synthetic training graph of a scale (Electronics ≈ 420 K nodes, ≈ 2.8
   this script under ``benchmarks/.venv-pecanpy`` on first use; timed on its numba walk kernel only
   (the string conversion ``simulate_walks`` adds afterwards is left out, in PecanPy's favour);
 - the original method (networkx graph, a Python dict of transition lists, one ``random.choices`` per
-  step) on a sample of start nodes, **extrapolated** to the whole graph.
+  step; ``recsys_tutorial.baselines.OriginalWalker``) on a sample of start nodes, **extrapolated** to the
+  whole graph.
 
 ``--scale books`` (≈ 1.95 M nodes, ≈ 17.8 M training edges) times graph build + both walk kinds only.
 """
@@ -70,40 +71,13 @@ def ours(path: str, p: float, q: float) -> dict:
 
 
 def original(path: str, sample_nodes: int) -> dict:
-    """The original's method: networkx + per-node transition lists + random.choices, on a node sample."""
-    import random
-
-    import networkx as nx
-    import numpy as np
+    """The original's method (``recsys_tutorial.baselines``): networkx + per-node transition lists +
+    random.choices per step, on a sample of start nodes, extrapolated to all of them."""
     import pandas as pd
 
-    edges = pd.read_parquet(path)
-    start = time.perf_counter()
-    graph = nx.Graph()
-    graph.add_weighted_edges_from(zip(edges["src"].tolist(), edges["dst"].tolist(), edges["weight"].tolist(),
-                                      strict=True))
-    transitions = {}
-    for node, nbrs in graph.adjacency():
-        total = sum(d["weight"] for d in nbrs.values())
-        transitions[node] = (list(nbrs), [d["weight"] / total for d in nbrs.values()])
-    prep_s = time.perf_counter() - start
-    random.seed(42)
-    nodes = list(graph.nodes)
-    sample = np.random.default_rng(0).choice(len(nodes), size=min(sample_nodes, len(nodes)), replace=False)
-    start = time.perf_counter()
-    steps = 0
-    for i in sample.tolist():
-        for _ in range(NUM_WALKS):
-            walk = [nodes[i]]
-            for _ in range(WALK_LENGTH - 1):
-                nbrs, probs = transitions[walk[-1]]
-                walk.append(random.choices(nbrs, weights=probs, k=1)[0])
-                steps += 1
-    walk_s = time.perf_counter() - start
-    per_s = steps / walk_s
-    total_steps = len(nodes) * NUM_WALKS * (WALK_LENGTH - 1)
-    return {"prep_s": prep_s, "steps_per_s": per_s, "extrapolated_walk_s": total_steps / per_s,
-            "sampled_nodes": len(sample), "nodes": len(nodes)}
+    from recsys_tutorial.baselines import time_original_walks
+
+    return time_original_walks(pd.read_parquet(path), NUM_WALKS, WALK_LENGTH, sample_nodes=sample_nodes, seed=0)
 
 
 PECANPY_SCRIPT = textwrap.dedent('''
