@@ -384,3 +384,18 @@ def test_cli_runs_as_a_module(karate_file):
     run = subprocess.run([sys.executable, "-m", "recsys_tutorial.evaluate", "node2vec-protocol", str(karate_file),
                           "--seed", "1", *SMALL], capture_output=True, text=True, timeout=120, check=True)
     assert sum(row.startswith("walks+SGNS") for row in run.stdout.splitlines()) == len(ev.OPERATORS)
+
+
+def test_dot_scores_and_dot_scorer_are_mf_logits(ba_split):
+    rng = np.random.default_rng(0)
+    n = ba_split.num_nodes
+    vectors, bias = rng.normal(size=(n, 8)).astype(np.float32), rng.normal(size=n)
+    a, b = rng.integers(4, n, 50), rng.integers(4, n, 50)  # node 3 is the unknown one below
+    expected = (vectors[a].astype(np.float64) * vectors[b]).sum(1) + bias[a] + bias[b]
+    np.testing.assert_allclose(ev.dot_scores(vectors, a, b, bias, batch_size=7), expected, rtol=1e-5)
+    known = np.ones(n, bool)
+    known[3] = False
+    rows = ev.dot_scorer(vectors, bias, known=known)(np.array([a[0], 3]))
+    np.testing.assert_allclose(rows[0, b[0]], expected[0], rtol=1e-5)
+    assert np.isneginf(rows[:, 3]).all() and np.isneginf(rows[1]).all()
+    assert np.isfinite(ev.ranking_metrics(ev.dot_scorer(vectors), ba_split, num_queries=20)["recall@10"])
