@@ -3,10 +3,11 @@
 First-order walks step from v to a neighbour x with probability w_vx / Σ_k w_vk (the original's
 rule), in O(1) with one alias table per node (Walker/Vose; 16 bytes per stored edge, so O(E)).
 node2vec walks bias that choice by where the walk came from (t): weight × 1/p to return to t, × 1 to
-a neighbour of t, × 1/q to move further away. They draw the return move with its exact mass and
-propose every other move from the first-order table, accepting it with probability bias / max(1, 1/q)
-— rejection sampling, so memory stays O(E): no per-edge second-order tables, which is what ran the
-original out of 64 GB.
+a neighbour of t, × 1/q to move further away. One 12-byte record per stored edge t→v (``node2vec_index``:
+v's weight on nodes other than t, its weight on t's neighbours, the position of v→t) makes the mass of
+each of those classes known, so a step picks its class exactly and draws inside it from the first-order
+table (or by walking the two sorted rows): no rejected trials on the common path, and memory O(E) —
+no per-edge-pair tables, which is what ran the original out of 64 GB. node2vec needs an undirected graph.
 
 For cache locality the walk kernel sees the graph relabelled by degree (hubs first: the rows walks
 visit most sit together); walks are mapped back to the original ids before they are returned.
@@ -14,8 +15,8 @@ visit most sit together); walks are mapped back to the original ids before they 
 Every walk draws its random numbers from a counter-based generator keyed by (seed, walk id), so the
 walks are identical at any thread count and any chunking. Policy for dead ends: a walk starts only
 at nodes with at least one edge (isolated nodes get no walk, and ``ProductGraph.stats`` counts them);
-if a walk reaches a node without neighbours (only possible in a hand-built directed CSR), the rest of
-the row is padded with ``PAD`` (-1).
+if a first-order walk reaches a node without neighbours (only possible in a hand-built directed CSR),
+the rest of the row is padded with ``PAD`` (-1).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ PAD = -1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 #: One alias-table entry: neighbour, position of its alias entry, 32-bit threshold, edge weight.
 ALIAS_ENTRY = np.dtype([("node", np.uint32), ("alias", np.uint32), ("thr", np.uint32), ("w", np.float32)])
+#: node2vec's per-edge index for t→v: v's weight on others than t and on t's neighbours, and where v→t is.
+SECOND_ORDER = np.dtype([("rest", np.float32), ("shared", np.float32), ("back", np.uint32)])
 
 
 @dataclass
@@ -136,19 +139,25 @@ class ProductGraph:
             / 2**20,
         }
 
-    def edge_index(self) -> tuple[np.ndarray, np.ndarray]:
-        """Hash set and Bloom filter of the edges (walk-space ids) for node2vec's "is x a neighbour of t?"
+    def node2vec_index(self) -> np.ndarray:
+        """Per stored edge t→v (walk space, ``SECOND_ORDER``): ``rest`` = Σ w_vx over x ≠ t, ``shared`` = Σ w_vx
+        over x ∈ N(v) ∩ N(t) (the weight v puts on neighbours it shares with t), and ``back`` = the position
+        of t in v's row.
 
-        Built once, O(E): 2 hash slots per undirected edge (8 bytes each) and a filter of ~8 bits per
-        edge that stays in cache, so most non-edges are ruled out without touching memory.
+        node2vec needs them at every step (the class masses, and the edge after a return); one 12-byte
+        read per step instead of three scattered ones. Built once per graph by intersecting sorted rows, O(E).
         """
-        cached = getattr(self, "_edge_index", None)
+        cached = getattr(self, "_node2vec_index", None)
         if cached is None:
-            size = 1 << max(4, int(np.ceil(np.log2(max(len(self.indices), 1) + 1))))  # ≥ 2 × undirected edges
-            edge_set = np.full(size, -1, dtype=np.int64)
-            edge_filter = np.zeros(max(2, size // 16), dtype=np.uint64)  # ≈ 8 bits per undirected edge
-            _build_edge_set(self.walk_indptr, self.alias, edge_set, edge_filter)
-            cached = self._edge_index = (edge_set, edge_filter)
+            if len(self.alias) >= 2**32:
+                raise ValueError("node2vec index positions are 32-bit: the graph has too many edges")
+            cached = np.empty(len(self.alias), dtype=SECOND_ORDER)
+            asymmetric = _node2vec_index(self.walk_indptr, self.alias, self.strength, self.order, self.indptr,
+                                         self.indices, self.weights, cached)
+            if asymmetric:
+                raise ValueError(f"node2vec needs an undirected graph: {asymmetric:,} edges have no reverse edge "
+                                 "of the same weight")
+            self._node2vec_index = cached
         return cached
 
     def has_edge(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -178,13 +187,6 @@ def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _uniform(state):
-    """SplitMix64: advance the state, return (state, a float in [0, 1))."""
-    state = state + _GOLDEN
-    return state, np.float64(_mix(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -313,159 +315,176 @@ def _first_order(alias, lo, degree, bits):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _filter_bits(hh):
-    """The three bits (of one 64-bit Bloom-filter word) that a key's hash sets."""
-    return (
-        (np.uint64(1) << (hh & np.uint64(63)))
-        | (np.uint64(1) << ((hh >> np.uint64(6)) & np.uint64(63)))
-        | (np.uint64(1) << ((hh >> np.uint64(12)) & np.uint64(63)))
-    )
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _build_edge_set(indptr, alias, edge_set, edge_filter):
-    """Hash set (open addressing, -1 = empty) and blocked Bloom filter (3 bits in one 64-bit word) of the
-    undirected walk-space edges, key = min · n + max."""
-    n = len(indptr) - 1
-    mask = len(edge_set) - 1
-    shift = np.uint64(64 - int(np.log2(len(edge_set))))
-    filter_shift = np.uint64(64 - int(np.log2(len(edge_filter))))
-    for v in range(n):
-        for e in range(indptr[v], indptr[v + 1]):
-            x = np.int64(alias[e].node)
-            if x <= v:
-                continue
-            key = v * n + x
-            h = np.int64((np.uint64(key) * _GOLDEN) >> shift)
-            while edge_set[h] != -1:
-                h = (h + 1) & mask
-            edge_set[h] = key
-            hh = _mix(np.uint64(key))
-            edge_filter[np.int64(hh >> filter_shift)] |= _filter_bits(hh)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _second_order_stage(alias, indptr, total, edge_set, edge_filter, scratch, inv_p, inv_q, envelope_bias, sure):
-    """One node2vec step for a block of walks: entry[j] = chosen table position, -1 = back to t, -2 = pad.
-
-    Target: P(x) ∝ w_vx · a(x) with a(t) = 1/p, a(x) = 1 if x is a neighbour of t, else 1/q, sampled by
-    rejection from the envelope w_vx · max(1, 1/q) for x ≠ t plus the exact return mass w_vt/p. A trial
-    returns to t with probability (w_vt/p) / envelope; otherwise it proposes x ∝ w_vx, x ≠ t, and keeps
-    it with probability a(x) / max(1, 1/q). Exact, and O(E) memory. Trials run in rounds over all
-    still-pending walks of the block, so their memory misses overlap.
-    """
-    (
-        cur,
-        prev,
-        prev_row,
-        prev_degree,
-        row,
-        degree,
-        w_prev,
-        states,
-        bits,
-        entry,
-        pending,
-        new_trial,
-        coin,
-        key,
-        slot,
-        lookup,
-    ) = scratch
-    n_nodes = len(indptr) - 1
-    mask = len(edge_set) - 1
-    shift = np.uint64(64 - int(np.log2(len(edge_set))))
-    filter_shift = np.uint64(64 - int(np.log2(len(edge_filter))))
-    n_pending = 0
-    for j in range(len(cur)):
-        if degree[j] == 0:
-            entry[j] = -2
+def _seek(alias, lo, hi, x):
+    """First position in [lo, hi) of a sorted row whose node is ≥ x (hi if none): gallop, then bisect."""
+    if lo >= hi or alias[lo].node >= x:
+        return lo
+    step = 1
+    while lo + step < hi and alias[lo + step].node < x:
+        lo += step
+        step *= 2
+    left, right = lo + 1, min(lo + step, hi)
+    while left < right:
+        mid = (left + right) >> 1
+        if alias[mid].node < x:
+            left = mid + 1
         else:
-            pending[n_pending] = j
-            new_trial[j] = True
-            n_pending += 1
-    while n_pending > 0:
-        for a in range(n_pending):  # the mixture draw, then a proposal column and coin
-            j = pending[a]
-            if new_trial[j]:
-                states[j], u = _uniform(states[j])
-                return_mass = w_prev[j] * inv_p
-                envelope = return_mass + (total[j] - w_prev[j]) * envelope_bias
-                if u * envelope < return_mass:
-                    entry[j] = -1
-                    continue
-            states[j], bits[j] = _next(states[j])
-            entry[j] = row[j] + np.int64(((bits[j] >> np.uint64(32)) * np.uint64(degree[j])) >> np.uint64(32))
-        for a in range(n_pending):  # the alias coin
-            j = pending[a]
-            e = entry[j]
-            if e >= 0 and (bits[j] & np.uint64(0xFFFFFFFF)) >= alias[e].thr:
-                entry[j] = np.int64(alias[e].alias)
-        still = 0
-        n_lookup = 0
-        for a in range(n_pending):  # accept or reject; edge look-ups are queued, not done here
-            j = pending[a]
-            e = entry[j]
-            if e < 0:
-                continue  # returned to t: accepted
-            x = np.int64(alias[e].node)
-            t = prev[j]
-            if x == t:  # propose again, same trial (the proposal is conditioned on x != t)
-                new_trial[j] = False
-                pending[still] = j
-                still += 1
-                continue
-            states[j], coin[j] = _uniform(states[j])
-            if coin[j] < sure:
-                continue
-            if prev_degree[j] <= 8:  # t's short row was just read, so it is in cache: search it
-                lo_t = prev_row[j]
-                found = False
-                for f in range(lo_t, lo_t + prev_degree[j]):
-                    if np.int64(alias[f].node) == x:
-                        found = True
-                        break
-                if coin[j] * envelope_bias >= (1.0 if found else inv_q):
-                    new_trial[j] = True
-                    pending[still] = j
-                    still += 1
-                continue
-            key[j] = min(t, x) * n_nodes + max(t, x)
-            slot[j] = np.int64(_mix(np.uint64(key[j])))
-            lookup[n_lookup] = j
-            n_lookup += 1
-        n_exact = 0
-        for a in range(n_lookup):  # a cache-resident Bloom filter rules out most non-edges
-            j = lookup[a]
-            hh = np.uint64(slot[j])
-            word = edge_filter[np.int64(hh >> filter_shift)]
-            bits_needed = _filter_bits(hh)
-            if (word & bits_needed) != bits_needed:
-                if coin[j] * envelope_bias >= inv_q:
-                    new_trial[j] = True
-                    pending[still] = j
-                    still += 1
-                continue
-            slot[j] = np.int64((np.uint64(key[j]) * _GOLDEN) >> shift)
-            lookup[n_exact] = j
-            n_exact += 1
-        for a in range(n_exact):  # is t–x an edge? exact: open addressing, usually one probe
-            j = lookup[a]
-            h = slot[j]
-            while edge_set[h] != key[j] and edge_set[h] != -1:
-                h = (h + 1) & mask
-            bias = 1.0 if edge_set[h] == key[j] else inv_q
-            if coin[j] * envelope_bias >= bias:
-                new_trial[j] = True
-                pending[still] = j
-                still += 1
-        n_pending = still
+            right = mid
+    return left
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _shared(alias, v_lo, v_hi, t_lo, t_hi, target):
+    """Walk N(v) ∩ N(t) (both rows sorted), summing v's weights w_vx; return the position in v's row
+    where the running sum first exceeds ``target`` (the last shared one if it never does; -1 if none)
+    and the sum so far. Steps through the shorter row and gallops through the longer one."""
+    v_short = v_hi - v_lo <= t_hi - t_lo
+    lo, hi = (v_lo, v_hi) if v_short else (t_lo, t_hi)
+    other, other_hi = (t_lo, t_hi) if v_short else (v_lo, v_hi)
+    total = 0.0
+    last = -1
+    for a in range(lo, hi):
+        x = alias[a].node
+        other = _seek(alias, other, other_hi, x)
+        if other == other_hi:
+            break
+        if alias[other].node == x:
+            last = a if v_short else other
+            total += alias[last].w
+            if total > target:
+                break
+    return last, total
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _shared_both(indices, weights, a_lo, a_hi, b_lo, b_hi):
+    """(Σ w_ax, Σ w_bx) over x ∈ N(a) ∩ N(b), on the compact CSR: a two-pointer merge of the sorted rows,
+    or, when that costs more, a binary search of the longer row for each id of the shorter."""
+    sum_a = sum_b = 0.0
+    short, long = min(a_hi - a_lo, b_hi - b_lo), max(a_hi - a_lo, b_hi - b_lo)
+    if short * np.log2(long + 1.0) < short + long:  # searching costs less than merging
+        swap = a_hi - a_lo > b_hi - b_lo
+        s_lo, s_hi, l_lo, l_hi = (b_lo, b_hi, a_lo, a_hi) if swap else (a_lo, a_hi, b_lo, b_hi)
+        for i in range(s_lo, s_hi):
+            k = l_lo + np.searchsorted(indices[l_lo:l_hi], indices[i])
+            if k < l_hi and indices[k] == indices[i]:
+                sum_a += weights[k] if swap else weights[i]
+                sum_b += weights[i] if swap else weights[k]
+                l_lo = k + 1
+        return sum_a, sum_b
+    i, k = a_lo, b_lo
+    while i < a_hi and k < b_hi:  # branch-free advance; only the (rare) match branches
+        x, y = indices[i], indices[k]
+        if x == y:
+            sum_a += weights[i]
+            sum_b += weights[k]
+        i += x <= y
+        k += y <= x
+    return sum_a, sum_b
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _walk_chunk(
-    indptr, alias, strength, edge_set, edge_filter, order, starts, walk_ids, seed, inv_p, inv_q, second_order, out
-):
+def _node2vec_index(walk_indptr, alias, strength, order, indptr, indices, weights, out):
+    """Fill ``SECOND_ORDER`` per stored edge; return how many edges have no reverse of equal weight.
+    Each undirected edge is intersected once (on the compact original CSR) and fills both directions."""
+    n = len(walk_indptr) - 1
+    asymmetric = np.zeros(n, dtype=np.int64)
+    for task in numba.prange(256):  # rows dealt round-robin: walk space puts all hubs first
+        for t in range(task, n, 256):
+            for e in range(walk_indptr[t], walk_indptr[t + 1]):
+                v = np.int64(alias[e].node)
+                back = _seek(alias, walk_indptr[v], walk_indptr[v + 1], t)
+                out[e].back = back
+                out[e].rest = max(strength[v] - alias[e].w, 0.0)
+                if back == walk_indptr[v + 1] or alias[back].node != t or alias[back].w != alias[e].w:
+                    asymmetric[t] += 1
+                    continue
+                if v < t:  # the pair is done from its other end
+                    continue
+                ot, ov = order[t], order[v]
+                to_t, to_v = _shared_both(indices, weights, indptr[ot], indptr[ot + 1], indptr[ov], indptr[ov + 1])
+                out[e].shared = to_v  # t→v: the weight v puts on their shared neighbours
+                out[back].shared = to_t
+    return asymmetric.sum()
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _propose(alias, lo, degree, state):
+    """One first-order proposal from a row: (state, entry position)."""
+    state, bits = _next(state)
+    return state, _first_order(alias, lo, degree, bits)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _second_order_stage(alias, scratch, inv_p, inv_q):
+    """One node2vec step for a block of walks: entry[j] = chosen table position, -1 = back to t, -2 = pad.
+
+    Target at v coming from t: P(x) ∝ w_vx · a(x), a(t) = 1/p, a(x) = 1 for x ∈ N(t), 1/q otherwise.
+    Split exactly into classes whose masses are known from the row strength S, the edge weight w_vt and
+    the shared mass C (``node2vec_index``): return (w_vt/p); base min(1, 1/q) · (S - w_vt), drawn from
+    the first-order table with t redrawn; and the rest of a(x): for q > 1 the shared neighbours,
+    (1 - 1/q) · C, drawn from the table until one is in N(t) when that takes few draws, else exactly by
+    walking N(v) ∩ N(t); for q < 1 the far ones, (1/q - 1) · (S - w_vt - C), drawn from the table until
+    one is neither t nor in N(t). No rejected trials on the common path.
+    """
+    cur, prev, prev_row, prev_degree, row, degree, w_prev, states, bits, entry, rest_mass, shared, kind = scratch
+    for j in range(len(cur)):  # the class, and a first-order proposal for the table-drawn ones
+        kind[j] = 0
+        if degree[j] == 0:
+            entry[j] = -2
+            continue
+        states[j], bits[j] = _next(states[j])
+        u = np.float64(bits[j] >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+        rest = rest_mass[j]
+        ret = w_prev[j] * inv_p
+        base = min(1.0, inv_q) * rest
+        if inv_q < 1.0:
+            extra = (1.0 - inv_q) * shared[j]
+        else:
+            far = rest - shared[j]
+            extra = (inv_q - 1.0) * far if far > 1e-6 * rest else 0.0  # float32 C: no phantom far mass
+        u *= ret + base + extra
+        if u < ret or rest <= 0.0:
+            entry[j] = -1
+            continue
+        kind[j] = 1  # base: from the table, t redrawn
+        if u >= ret + base and inv_q > 1.0:
+            kind[j] = 2 if shared[j] > 0.0 else 1  # far: from the table, t and shared neighbours redrawn
+        elif u >= ret + base:  # shared: few expected table draws (rest / C) or walk the intersection
+            kind[j] = 3
+            if rest * 8.0 >= shared[j] * min(degree[j], prev_degree[j]):
+                target = (u - ret - base) / (1.0 - inv_q)  # where Σ w_vx over N(v) ∩ N(t) passes it
+                lo_t = prev_row[j]
+                entry[j] = _shared(alias, row[j], row[j] + degree[j], lo_t, lo_t + prev_degree[j], target)[0]
+                if entry[j] >= 0:
+                    kind[j] = 0
+                    continue
+                kind[j] = 1  # C was float32 rounding of nothing: a base draw
+        states[j], bits[j] = _next(states[j])
+        entry[j] = row[j] + np.int64(((bits[j] >> np.uint64(32)) * np.uint64(degree[j])) >> np.uint64(32))
+    for j in range(len(cur)):  # the alias coin, for all table draws at once (their misses overlap)
+        e = entry[j]
+        if kind[j] > 0 and (bits[j] & np.uint64(0xFFFFFFFF)) >= alias[e].thr:
+            entry[j] = np.int64(alias[e].alias)
+    for j in range(len(cur)):  # redraw until the draw is in its class
+        if kind[j] == 0:
+            continue
+        lo_t, hi_t = prev_row[j], prev_row[j] + prev_degree[j]
+        while True:
+            x = alias[entry[j]].node
+            if kind[j] == 1:
+                if x != prev[j]:
+                    break
+            else:
+                f = _seek(alias, lo_t, hi_t, x)
+                near = f < hi_t and alias[f].node == x  # x ∈ N(t); t itself never is
+                if near == (kind[j] == 3) and x != prev[j]:
+                    break
+            states[j], entry[j] = _propose(alias, row[j], degree[j], states[j])
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _walk_chunk(indptr, alias, index, order, starts, walk_ids, seed, inv_p, inv_q, second_order, out):
     """Fill ``out`` (walks × length, original ids).
 
     Walks advance in lockstep blocks, and each step is split into short loops over the block (row
@@ -474,8 +493,6 @@ def _walk_chunk(
     """
     n, length = out.shape
     block = 128
-    envelope_bias = max(1.0, inv_q)
-    sure = min(1.0, inv_q) / envelope_bias
     for b in numba.prange((n + block - 1) // block):
         lo = b * block
         m = min(lo + block, n) - lo
@@ -489,31 +506,13 @@ def _walk_chunk(
         bits = np.empty(m, dtype=np.uint64)
         prev_row = np.zeros(m, dtype=np.int64)
         prev_degree = np.zeros(m, dtype=np.int64)
-        pending = np.empty(m, dtype=np.int64)
-        lookup = np.empty(m, dtype=np.int64)
-        coin = np.empty(m, dtype=np.float64)
-        key = np.empty(m, dtype=np.int64)
-        slot = np.empty(m, dtype=np.int64)
-        new_trial = np.empty(m, dtype=np.bool_)
-        total = np.zeros(m, dtype=np.float64)
-        scratch = (
-            cur,
-            prev,
-            prev_row,
-            prev_degree,
-            row,
-            degree,
-            w_prev,
-            states,
-            bits,
-            entry,
-            pending,
-            new_trial,
-            coin,
-            key,
-            slot,
-            lookup,
-        )  # per-walk scratch arrays of this block, shared with the node2vec stage
+        rest_mass = np.zeros(m, dtype=np.float64)
+        link = np.zeros(m, dtype=np.int64)  # position of the edge t→v in t's row
+        kind = np.zeros(m, dtype=np.int8)
+        shared = np.zeros(m, dtype=np.float64)
+        back = np.zeros(m, dtype=np.int64)  # position of the edge v→t in v's row
+        # per-walk scratch arrays of this block, shared with the node2vec stage
+        scratch = (cur, prev, prev_row, prev_degree, row, degree, w_prev, states, bits, entry, rest_mass, shared, kind)
         for j in range(m):
             states[j] = _mix(np.uint64(seed) ^ _mix(np.uint64(walk_ids[lo + j]) + _GOLDEN))
             cur[j] = starts[lo + j]
@@ -523,12 +522,12 @@ def _walk_chunk(
                 v = max(cur[j], 0)
                 row[j] = indptr[v]
                 degree[j] = indptr[v + 1] - row[j] if cur[j] >= 0 else 0
-                if second_order:
-                    total[j] = strength[v]
+                if second_order:  # one read, in a short loop, so the misses overlap
+                    rest_mass[j] = index[link[j]].rest
+                    shared[j] = index[link[j]].shared
+                    back[j] = index[link[j]].back
             if second_order and k >= 2:
-                _second_order_stage(
-                    alias, indptr, total, edge_set, edge_filter, scratch, inv_p, inv_q, envelope_bias, sure
-                )
+                _second_order_stage(alias, scratch, inv_p, inv_q)
             else:
                 for j in range(m):  # 2. column and coin from one 64-bit draw
                     states[j], bits[j] = _next(states[j])
@@ -548,9 +547,11 @@ def _walk_chunk(
                     continue
                 if e == -1:  # node2vec returned to t over the same edge (w_prev unchanged)
                     x = prev[j]
+                    link[j] = back[j]  # the edge is now v→t
                 else:
                     x = np.int64(alias[e].node)
                     w_prev[j] = alias[e].w
+                    link[j] = e
                 prev[j] = cur[j]
                 prev_row[j] = row[j]
                 prev_degree[j] = degree[j]
@@ -604,7 +605,7 @@ def random_walks(
     else:
         walks = np.empty(shape, dtype=np.int32)
     seed64 = int(seed) % 2**64
-    edge_set, edge_filter = graph.edge_index() if second_order else (np.full(2, -1, np.int64), np.zeros(2, np.uint64))
+    index = graph.node2vec_index() if second_order else np.zeros(1, SECOND_ORDER)
     rank = np.empty(graph.num_nodes, np.int32)
     rank[graph.order] = np.arange(graph.num_nodes, dtype=np.int32)
     kind = f"node2vec p={p:g} q={q:g}" if second_order else "first-order"
@@ -619,9 +620,7 @@ def random_walks(
                     _walk_chunk(
                         graph.walk_indptr,
                         graph.alias,
-                        graph.strength,
-                        edge_set,
-                        edge_filter,
+                        index,
                         graph.order,
                         rank[starts],
                         np.int64(r) * graph.num_nodes + starts,

@@ -193,3 +193,54 @@ def test_the_leak_check_does_not_wrap_on_int32_ids_of_a_large_graph():
     ProductGraph.from_edges(train, n, validation=val)  # disjoint: must not raise
     with pytest.raises(ValueError, match="validation positives"):
         ProductGraph.from_edges(train, n, validation=val.assign(src=np.int32(5)))
+
+
+def test_node2vec_in_out_bias_below_one_and_directed_graphs():
+    # q < 1 favours moving away: from t=0 at v=1, the far node 3 gets weight 1/q, the shared one 2 gets 1.
+    g = graph_of([(0, 1), (1, 2), (0, 2), (1, 3), (1, 4), (3, 4)], [1.0, 2.0, 1.0, 0.5, 1.5, 1.0])
+    walks = random_walks(g, num_walks=5000, walk_length=12, p=3.0, q=0.25, seed=4, progress=False)
+    triples = np.stack([walks[:, :-2].ravel(), walks[:, 1:-1].ravel(), walks[:, 2:].ravel()], axis=1)
+    after = triples[(triples[:, 0] == 0) & (triples[:, 1] == 1)][:, 2]
+    observed = np.array([(after == x).sum() for x in (0, 2, 3, 4)])
+    expected = np.array([1.0 / 3.0, 2.0 * 1.0, 0.5 * 4.0, 1.5 * 4.0])
+    assert stats.chisquare(observed, expected / expected.sum() * observed.sum()).pvalue > 1e-3
+    # A hand-built directed CSR walks first-order, but node2vec needs every edge's reverse.
+    one_way = ProductGraph.from_csr(np.array([0, 1, 2, 2], np.int64), np.array([1, 2], np.int32),
+                                    np.array([1.0, 1.0], np.float32))
+    assert sorted(random_walks(one_way, 1, 3, seed=0, progress=False).tolist()) == [[0, 1, 2], [1, 2, PAD]]
+    with pytest.raises(ValueError, match="undirected"):
+        random_walks(one_way, 1, 3, p=0.5, q=2.0, progress=False)
+
+
+def test_node2vec_index_holds_masses_and_reverse_edges(ci_edges):
+    edges, vocab = ci_edges
+    g = ProductGraph.from_edges(edges, len(vocab))
+    index = g.node2vec_index()
+    rows = [g.alias[g.walk_indptr[r]:g.walk_indptr[r + 1]] for r in range(g.num_nodes)]
+    weight = [dict(zip(row["node"].tolist(), row["w"].tolist(), strict=True)) for row in rows]
+    rng = np.random.default_rng(0)
+    for e in rng.choice(len(g.alias), 300, replace=False):
+        t = int(np.searchsorted(g.walk_indptr, e, side="right") - 1)
+        v = int(g.alias[e]["node"])
+        assert index[e]["shared"] == pytest.approx(sum(w for x, w in weight[v].items() if x in weight[t]), rel=1e-5)
+        assert index[e]["rest"] == pytest.approx(sum(w for x, w in weight[v].items() if x != t), rel=1e-5)
+        back = index[e]["back"]
+        assert g.alias[back]["node"] == t and g.walk_indptr[v] <= back < g.walk_indptr[v + 1]
+
+
+def test_node2vec_shared_neighbours_in_a_dense_clique():
+    # In a 12-clique most of v's mass is shared with t, so shared moves are drawn from the table and kept
+    # when in N(t) (the path for dense rows); v=1 also has 3 far leaves (10, 11, 12 → ids 12..14).
+    clique = [(a, b) for a in range(12) for b in range(a + 1, 12)]
+    leaves = [(1, 12), (1, 13), (1, 14)]
+    g = graph_of(clique + leaves, [1.0 + (a + b) % 3 for a, b in clique] + [2.0, 1.0, 3.0])
+    p, q = 2.0, 3.0
+    walks = random_walks(g, num_walks=3000, walk_length=10, p=p, q=q, seed=8, progress=False)
+    triples = np.stack([walks[:, :-2].ravel(), walks[:, 1:-1].ravel(), walks[:, 2:].ravel()], axis=1)
+    after = triples[(triples[:, 0] == 0) & (triples[:, 1] == 1)][:, 2]
+    lo, hi = g.indptr[1], g.indptr[1 + 1]
+    targets, w = g.indices[lo:hi], g.weights[lo:hi].astype(np.float64)
+    bias = np.where(targets == 0, 1 / p, np.where(targets < 12, 1.0, 1 / q))
+    observed = np.array([(after == x).sum() for x in targets])
+    expected = w * bias / (w * bias).sum() * observed.sum()
+    assert stats.chisquare(observed, expected).pvalue > 1e-3
