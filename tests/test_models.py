@@ -82,11 +82,10 @@ def test_skipgram_with_handwritten_sgd_on_walk_blocks_learns(setup):
                    progress=False)
     scores = cosine_scores(result.embeddings, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
     assert seen_auc(sp, scores) >= 0.75 and np.isfinite(result.embeddings).all()
-    with pytest.raises(ValueError, match="no hand-written sgd_step"):
+    with pytest.raises(ValueError, match="WalkBlocks"):
         train(MF(sp.num_nodes, 8), EdgeBatches(sp.train, sp.num_nodes), optimizer="sgd", progress=False)
-    side_model = SideInfoSkipGram(sp.num_nodes, np.zeros((sp.num_nodes, 1), np.int64), [2], 8)
-    with pytest.raises(ValueError, match="no hand-written sgd_step"):
-        train(side_model, batches, optimizer="sgd", progress=False)
+    with pytest.raises(ValueError, match="fixed binary recipe"):
+        train(MF(sp.num_nodes, 8, faithful=True), batches, optimizer="sgd", progress=False)
     with pytest.raises(ValueError, match="WalkBlocks"):
         train(SkipGram(sp.num_nodes, 8), PairBatches(walks, sp.num_nodes), optimizer="sgd", progress=False)
 
@@ -117,7 +116,82 @@ def test_walk_block_sgd_step_is_the_gradient_of_the_sgns_loss():
     expected = context - lr * o.grad
     expected[negatives] = context[negatives] - lr * o.grad[negatives] / 9  # 9 tokens in the block
     torch.testing.assert_close(model.context.weight.detach(), expected)
-    assert model._counts.abs().sum() == 0  # the count buffer is left clean for the next step
+    assert all(b.abs().sum() == 0 for b in model._count_buffers.values())  # left clean for the next step
+
+
+@pytest.mark.parametrize("cls", [MF, MFBias])
+def test_mf_walk_block_sgd_step_is_the_gradient_of_its_loss(cls):
+    """MF on sequences: distinct rows, so the step equals -lr × autograd's gradient of the summed loss (negative
+    rows and their biases: the per-token mean; the global offset: the per-pair mean)."""
+    torch.manual_seed(5)
+    k, lr = 5, 0.1
+    model = cls(20, 6, l2=1e-2)
+    with torch.no_grad():
+        model.emb.weight.normal_(0, 0.3)
+        model.global_bias.fill_(-0.3)
+        if cls is MFBias:
+            model.bias.weight.normal_(0, 0.2)
+    reference = cls(20, 6, l2=1e-2)
+    reference.load_state_dict(model.state_dict())
+    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
+    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
+    negatives = torch.tensor([10, 11, 12])
+    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
+             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
+    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    tokens = torch.arange(9)
+    loss = -(torch.nn.functional.logsigmoid(reference.logits(a, b)).sum()
+             + k / len(negatives) * torch.nn.functional.logsigmoid(
+                 -reference.logits(a.repeat_interleave(3), negatives.repeat(len(a)))).sum())
+    loss = loss + reference.l2 * (reference.emb(tokens) ** 2).sum()
+    loss.backward()
+    step_loss = model.sgd_step(block, reach, negatives, lr=lr, k=k)
+    assert step_loss.item() == pytest.approx((loss.item() - (reference.l2 * (reference.emb(tokens) ** 2).sum()).item())
+                                             / len(pairs), rel=1e-5)
+    scale = torch.ones(20, 1)
+    scale[negatives] = 1 / 9  # 9 tokens in the block
+    tables = ["emb"] + (["bias"] if cls is MFBias else [])
+    for name in tables:
+        before = reference.get_parameter(f"{name}.weight")
+        torch.testing.assert_close(model.get_parameter(f"{name}.weight").detach(),
+                                   (before - lr * before.grad.to_dense() * scale).detach(), msg=name)
+    torch.testing.assert_close(model.global_bias.detach(),
+                               (reference.global_bias - lr * reference.global_bias.grad / len(pairs)).detach())
+
+
+@pytest.mark.parametrize("mode", ["mean", "eges"])
+def test_side_information_sgd_step_is_the_gradient_of_its_loss(mode):
+    """Item, field and (EGES) attention rows all distinct: the step equals -lr × autograd's gradient."""
+    torch.manual_seed(4)
+    dim, k, lr, n = 6, 5, 0.1, 20
+    side = np.stack([np.arange(1, n + 1), np.where(np.arange(n) % 4 == 1, 0, np.arange(1, n + 1))], axis=1)
+    model = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode, attention_lr_scale=3.0)
+    with torch.no_grad():
+        for table in [model.center, model.context, *model.fields]:
+            table.weight.normal_(0, 0.3)
+        for table in model.fields:
+            table.weight[0].zero_()
+        model.attention.weight.normal_(0, 0.5)
+    reference = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode)
+    reference.load_state_dict(model.state_dict())
+    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
+    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
+    negatives = torch.tensor([10, 11, 12])
+    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
+             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
+    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    h, o = reference.center_vectors(a), reference.context.weight
+    loss = -(torch.nn.functional.logsigmoid((h * o[b]).sum(1)).sum()
+             + k / len(negatives) * torch.nn.functional.logsigmoid(-(h @ o[negatives].T)).sum())
+    loss.backward()
+    model.sgd_step(block, reach, negatives, lr=lr, k=k)
+    tables = ["center", "fields.0", "fields.1"] + (["attention"] if mode == "eges" else [])
+    for name in tables:
+        before = reference.get_parameter(f"{name}.weight")
+        step = lr * (3.0 if name == "attention" else 1.0)  # the logits' own learning-rate scale
+        torch.testing.assert_close(model.get_parameter(f"{name}.weight").detach(),
+                                   (before - step * before.grad.to_dense()).detach(), msg=name)
+    assert model.fields[1].weight[0].abs().sum() == 0  # a missing field's padding row never moves
 
 
 @pytest.mark.parametrize("mode", ["mean", "eges"])
@@ -129,6 +203,16 @@ def test_side_information_learns_and_covers_cold_products(setup, mode):
                    val_pairs=sp.val_sample, eval_every=10**9, progress=False)
     scores = cosine_scores(result.embeddings, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
     assert seen_auc(sp, scores) >= 0.75
+    # The hand-written SGD step on whole walks (how the book trains it on every walk) learns too.
+    torch.manual_seed(0)
+    fast = SideInfoSkipGram(sp.num_nodes, side, info.field_sizes, 32, mode=mode)
+    blocks = WalkBlocks(walks, sp.num_nodes, walks_per_batch=128, negatives=5, shared=32, seed=1)
+    fast_result = train(fast, blocks, epochs=2, lr=0.025, schedule="linear", optimizer="sgd", eval_every=10**9,
+                        progress=False)
+    fast_scores = cosine_scores(fast_result.embeddings, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
+    assert seen_auc(sp, fast_scores) >= 0.75 and np.isfinite(fast_result.embeddings).all()
+    if mode == "eges":  # the learned weights leave their equal start
+        assert fast.attention.weight.std() > 1e-2
     # Scoring uses exactly the training aggregation.
     items = torch.arange(10)
     np.testing.assert_allclose(result.embeddings[:10], model.center_vectors(items).detach().numpy(), rtol=1e-5)
