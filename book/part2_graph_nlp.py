@@ -30,7 +30,7 @@ if "google.colab" in sys.modules:
     subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
                            "recsys-tutorial @ git+https://github.com/recsys-tutorial/recsys-tutorial@main"])
 
-# %% tags=["parameters"] nbmake={"mock": {"PROFILE": "ci", "N_PRODUCTS": 2000, "DEVICE": "cpu", "EMBED_DIM": 32, "SG_EPOCHS": 5, "BUDGET_WALKS": 2.0}}
+# %% tags=["parameters"] nbmake={"mock": {"PROFILE": "ci", "N_PRODUCTS": 2000, "DEVICE": "cpu", "EMBED_DIM": 32, "SG_EPOCHS": 5}}
 PROFILE = "default"      # which book/params/*.yaml rendered this page
 DATASET = "synthetic"    # "synthetic" (embedded, no download), "Electronics" or "Books" (real 2014 data)
 N_PRODUCTS = 50000       # graph size of the synthetic data (ignored for real data)
@@ -45,8 +45,7 @@ P = 0.5                  # node2vec return parameter; 1 means no bias
 Q = 2.0                  # node2vec in-out parameter; 1 means no bias
 EMBED_DIM = 128          # embedding dimension
 W2V_EPOCHS = 5           # gensim CBOW epochs (the original ran 5)
-SG_EPOCHS = 1            # skip-gram epochs, gensim and PyTorch (a pass costs several of CBOW)
-BUDGET_WALKS = 0.3       # walks per product (seeded sample) that side-info and MF models train on, one epoch
+SG_EPOCHS = 1            # skip-gram epochs: gensim, PyTorch, side info, MF on sequences (a pass costs several of CBOW)
 
 # %%
 import logging
@@ -144,8 +143,9 @@ pd.DataFrame(titles[first_order[:3]].T, columns=[f"walk {i + 1}" for i in range(
 # **node2vec** biases each step by where the walk came from: with return parameter *p* = 0.5 the walk
 # is twice as likely to step back, and with in-out parameter *q* = 2 it is half as likely to wander to
 # products unrelated to the previous one — it stays inside a shopping mission. The original's node2vec
-# package precomputed a table for every edge pair and ran out of 64 GB; ours samples by rejection and
-# needs only the graph itself.
+# package precomputed a table for every edge pair and ran out of 64 GB; ours keeps one small record per
+# edge (how much of the next product's weight falls on neighbours of the previous one), so every step
+# picks "back", "near" or "away" with its exact probability and memory grows only with the edges.
 
 # %%
 def step_kinds(w: np.ndarray) -> pd.Series:
@@ -238,11 +238,13 @@ in_train = train_degree > 0  # products with a training edge: the only ones a wa
 tokens = int((first_order >= 0).sum())
 
 
-def sgns_on(walk_matrix: np.ndarray) -> train.TrainResult:
-    """PyTorch SGNS, word2vec's recipe, SG_EPOCHS epochs on these walks, with a learning curve."""
-    blocks = sampling.WalkBlocks(walk_matrix, sp.num_nodes, walks_per_batch=256, window=5, negatives=5, shared=32,
-                                 subsample=1e-3, seed=SEED)
-    return train.train(models.SkipGram(sp.num_nodes, EMBED_DIM), blocks, epochs=SG_EPOCHS, lr=0.025,
+def sgns_on(walk_matrix: np.ndarray, model: torch.nn.Module | None = None, *, window: int = 5,
+            subsample: float = 1e-3, epochs: int = SG_EPOCHS, walks_per_batch: int = 256) -> train.TrainResult:
+    """word2vec's recipe with the whole-walk SGD step, on these walks: PyTorch SGNS by default, or another model
+    with an ``sgd_step`` (side information, MF on sequences)."""
+    blocks = sampling.WalkBlocks(walk_matrix, sp.num_nodes, walks_per_batch=walks_per_batch, window=window,
+                                 negatives=5, shared=32, subsample=subsample, seed=SEED)
+    return train.train(model or models.SkipGram(sp.num_nodes, EMBED_DIM), blocks, epochs=epochs, lr=0.025,
                        schedule="linear", optimizer="sgd", threads=1, val_pairs=sp.val_sample,
                        eval_every=max(1, len(blocks) // 2), device=device, seed=SEED, progress=False)
 
@@ -291,43 +293,9 @@ pd.DataFrame(rows).T.loc[["PyTorch skip-gram", "Node2Vec"], ["auc_all", "auc_see
 # With *q* > 1 the walks stay closer to where they came from, which tends to favour products of the same
 # shopping mission. Whether that helps here depends on the graph; the node2vec paper tunes *p* and *q* per
 # dataset (and `P`, `Q` are parameters of this page).
-#
-# ## 7. A fixed budget for the autograd models
-#
-# The remaining models — skip-gram with side information and matrix factorization on sequences — train
-# with PyTorch autograd and sparse Adam, as the original did. On a CPU that is far slower per pair than the
-# whole-walk step above, and the walks hold tens of millions of pairs. So these models get
-# an explicit, equal **budget**: one epoch over a seeded sample of `BUDGET_WALKS` walks per product (the
-# first walks of the first round, whose start products come in a seeded random order) — a small share of
-# what the skip-grams above saw — with sparse Adam at the original's learning rates (0.025 for skip-gram
-# models, 0.01 for MF), decaying along one cosine. For a fair comparison plain skip-gram trains on the same
-# budget with the same optimiser, and budget numbers should be compared with each other, not with the
-# fully trained skip-grams above. Products that the budget walks never visit keep their random initial
-# vectors.
-
-# %%
-active = len(first_order) // NUM_WALKS  # walks per round: one from every product with an edge
-budget = first_order[: min(round(BUDGET_WALKS * active), len(first_order))]
-budget_pairs = len(sampling.walk_pairs(budget, window=5)[0])
-covered = np.zeros(sp.num_nodes, bool)
-covered[budget.ravel()] = True
-print(f"Budget: {len(budget):,} of {len(first_order):,} walks, {budget_pairs:,} (center, context) pairs before "
-      f"subsampling, one epoch; they visit {covered[in_train].mean():.1%} of the products in the training graph.")
-
-
-def on_budget(model: torch.nn.Module, mf_rows: bool = False) -> train.TrainResult:
-    """One epoch of sparse Adam on the budget walks (batches of 4,096 pairs): skip-gram pairs, or MF rows."""
-    stream = sampling.PairBatches(budget, sp.num_nodes, batch_size=4096, window=5, negatives=5, subsample=1e-3,
-                                  seed=SEED, mf_rows=mf_rows)
-    return train.train(model, stream, epochs=1, lr=0.01 if mf_rows else 0.025, schedule="cosine",
-                       val_pairs=sp.val_sample, eval_every=max(1, len(stream) // 5), device=device, seed=SEED,
-                       progress=False)
-
-
-budget_runs = {"PyTorch skip-gram, budget": on_budget(models.SkipGram(sp.num_nodes, EMBED_DIM))}
 
 # %% [markdown]
-# ## 8. Side information
+# ## 7. Side information
 #
 # A product's brand, category and price band say something about what it is bought with. Side information
 # adds one embedding per field value (each brand, each category…) and builds a product's vector from its
@@ -348,28 +316,33 @@ pd.DataFrame({"share of graph products": (side > 0).mean(axis=0),
               "values (incl. a 'rare' bucket)": np.array(info.field_sizes) - 1}, index=list(features.FIELDS))
 
 # %%
-for name, mode in {"PyTorch skip-gram + side info (mean, GES)": "mean", "PyTorch skip-gram + side info": "eges"}.items():
-    budget_runs[name] = on_budget(models.SideInfoSkipGram(sp.num_nodes, side, info.field_sizes, EMBED_DIM, mode=mode))
-plots.learning_curves({name: run.curve for name, run in budget_runs.items()},
-                      title="Skip-gram with and without side information, same budget: AUC on the validation sample")
+side_runs = {name: sgns_on(first_order, models.SideInfoSkipGram(sp.num_nodes, side, info.field_sizes, EMBED_DIM,
+                                                               mode=mode))
+             for name, mode in {"PyTorch skip-gram + side info (mean, GES)": "mean",
+                                "PyTorch skip-gram + side info": "eges"}.items()}
+plots.learning_curves({"PyTorch skip-gram": sgns.curve, **{name: run.curve for name, run in side_runs.items()}},
+                      title="Skip-gram with and without side information, same walks and recipe: AUC on the validation sample")
 
 # %%
-budget_rows = {name: {**evaluate.auc_table(sp.val, evaluate.cosine_scores(run.embeddings, src, dst), known=in_train),
-                      "seconds": run.seconds} for name, run in budget_runs.items()}
-budget_table = pd.DataFrame(budget_rows).T[["auc_all", "auc_seen", "seconds"]]
-budget_table
+side_rows = {name: {**evaluate.auc_table(sp.val, evaluate.cosine_scores(run.embeddings, src, dst), known=in_train),
+                    "seconds": run.seconds} for name, run in {"PyTorch skip-gram": sgns, **side_runs}.items()}
+side_table = pd.DataFrame(side_rows).T[["auc_all", "auc_seen", "seconds"]]
+side_table
 
 # %%
-side_gain = budget_table["auc_seen"] - budget_table.loc["PyTorch skip-gram, budget", "auc_seen"]
-print("Seen AUC against plain skip-gram on the same budget: "
-      + "; ".join(f"{name} {gain:+.3f}" for name, gain in side_gain.drop("PyTorch skip-gram, budget").items()))
+side_gain = side_table["auc_seen"] - side_table.loc["PyTorch skip-gram", "auc_seen"]
+print("Seen AUC against plain skip-gram on the same walks: "
+      + "; ".join(f"{name} {gain:+.3f}" for name, gain in side_gain.drop("PyTorch skip-gram").items()))
 
 # %% [markdown]
-# On a small budget a product's own vector gets few updates, while its brand and category vectors are
-# updated by every product that shares them — which is where side information can pay off (and why
-# EGES's authors aimed it at products with few interactions). The table also shows what learned
-# per-product weights (EGES) add over a plain mean (GES). Side information is also what makes cold start
-# possible.
+# All three train on every walk with the same whole-walk SGD step and recipe; with side information the
+# step also carries each token's gradient into its brand, category and price vectors (weighted as in the
+# mean), and, for EGES, into its learned weights. A product's own vector is updated only when it occurs,
+# while its brand and category vectors are updated by every product that shares them — which is where side
+# information can pay off for products with few interactions (EGES's authors aimed it there), and where it
+# can also blur products that a shared brand does not make alike. The table shows which wins on this data,
+# and what learned per-product weights (EGES) add over a plain mean (GES). Side information is also what
+# makes cold start possible.
 
 # %% [markdown]
 # ### Cold start
@@ -385,8 +358,8 @@ with_vector = in_train | cold
 scorable = ~sp.val["seen"] & with_vector[src] & with_vector[dst]  # unseen pairs that cold start can score
 cold_vectors, cold_rows = {}, {}
 for name in ["PyTorch skip-gram + side info (mean, GES)", "PyTorch skip-gram + side info"]:
-    cold_vectors[name] = budget_runs[name].embeddings.copy()
-    cold_vectors[name][cold] = budget_runs[name].model.cold_start(side[cold])
+    cold_vectors[name] = side_runs[name].embeddings.copy()
+    cold_vectors[name][cold] = side_runs[name].model.cold_start(side[cold])
     scores = evaluate.cosine_scores(cold_vectors[name], src, dst)
     scores[~(with_vector[src] & with_vector[dst])] = -2.0  # still no vector: below every cosine
     cold_rows[name] = {
@@ -405,30 +378,30 @@ pd.DataFrame(cold_rows).T
 # products have no metadata line at all. The last column shows what brand, category and price alone are
 # worth on the pairs cold start can score.
 #
-# ## 9. Matrix factorization on sequences: the data or the model?
+# ## 8. Matrix factorization on sequences: the data or the model?
 #
 # Word2vec beat matrix factorization by a wide margin in the original, which asked: *was it the skip-gram
 # model, or the training data format — sequences?* It then trained MF-bias on pairs taken from the walks
 # and saw it jump most of the way up. The comparison below holds everything else fixed: the same models
-# (`MF`, `MFBias`: one table, score = σ(dot [+ biases])), the same optimiser, batch size and number of
-# positive pairs, each with 5 negatives drawn ∝ count^0.75. Only the source of the positive pairs changes:
-# **edges** (the direct co-purchases, as in Part 1, repeated over as many epochs as it takes to match the
-# budget) or **sequences** (every pair within 5 steps of a walk, the budget of section 7).
+# (`MF`, `MFBias`: one table, score = σ(dot + offset [+ biases])), the same whole-walk SGD step and recipe as
+# the skip-grams (learning rate 0.025 decaying linearly, 5 negatives per pair drawn ∝ count^0.75), and about
+# the same amount of work: as many product occurrences (tokens) pass through the step. Only the source of
+# the pairs changes: **edges** (each training co-purchase a two-product "walk" with a window of 1, no
+# subsampling, repeated over as many epochs as it takes to match the tokens of the sequences) or
+# **sequences** (every pair within the shrunk window of 5 in every walk, as the skip-grams saw them). A
+# sequence token sits in several pairs and an edge token in one, so the sequences also see more pairs.
 
 # %%
-sequence_batches = len(sampling.PairBatches(budget, sp.num_nodes, batch_size=4096, window=5, subsample=1e-3))
-edge_epochs = max(1, round(sequence_batches * 4096 / len(sp.train)))
-edge_batches = sampling.EdgeBatches(sp.train, sp.num_nodes, batch_size=4096, negatives=5, seed=SEED)
-mf_runs = {"MF-bias, edges": train.train(models.MFBias(sp.num_nodes, EMBED_DIM), edge_batches, epochs=edge_epochs,
-                                         lr=0.01, schedule="cosine", val_pairs=sp.val_sample,
-                                         eval_every=max(1, edge_epochs * len(edge_batches) // 5), device=device,
-                                         seed=SEED, progress=False)}
-mf_runs["MF, sequences"] = on_budget(models.MF(sp.num_nodes, EMBED_DIM), mf_rows=True)
-mf_runs["MF-bias, sequences"] = on_budget(models.MFBias(sp.num_nodes, EMBED_DIM), mf_rows=True)
-print(f"Edges: {len(sp.train):,} training edges × {edge_epochs} epochs; sequences: one epoch over the budget.")
-plots.learning_curves({**{name: run.curve for name, run in mf_runs.items()},
-                       "PyTorch skip-gram, budget": budget_runs["PyTorch skip-gram, budget"].curve},
-                      title="Same budget, same optimiser: MF on edges, MF on sequences, skip-gram on sequences")
+edge_walks = sp.train[["src", "dst"]].to_numpy().astype(np.int32)  # every training edge as a two-product walk
+edge_epochs = max(1, round(tokens * SG_EPOCHS / edge_walks.size))
+mf_runs = {"MF-bias, edges": sgns_on(edge_walks, models.MFBias(sp.num_nodes, EMBED_DIM), window=1, subsample=0.0,
+                                     epochs=edge_epochs, walks_per_batch=2048)}
+mf_runs["MF, sequences"] = sgns_on(first_order, models.MF(sp.num_nodes, EMBED_DIM))
+mf_runs["MF-bias, sequences"] = sgns_on(first_order, models.MFBias(sp.num_nodes, EMBED_DIM))
+print(f"Edges: {len(edge_walks):,} training edges × {edge_epochs} epochs = {edge_walks.size * edge_epochs:,} tokens; "
+      f"sequences: {SG_EPOCHS} epoch(s) over {len(first_order):,} walks = {tokens * SG_EPOCHS:,} tokens.")
+plots.learning_curves({**{name: run.curve for name, run in mf_runs.items()}, "PyTorch skip-gram": sgns.curve},
+                      title="Same step, same recipe: MF on edges, MF on sequences, skip-gram on sequences")
 
 # %%
 def mf_bias(run: train.TrainResult) -> np.ndarray | None:
@@ -438,13 +411,13 @@ def mf_bias(run: train.TrainResult) -> np.ndarray | None:
 
 format_rows = {name: {**evaluate.auc_table(sp.val, evaluate.dot_scores(run.embeddings, src, dst, mf_bias(run)),
                                            known=in_train), "seconds": run.seconds} for name, run in mf_runs.items()}
-format_rows["PyTorch skip-gram, budget"] = budget_rows["PyTorch skip-gram, budget"]
+format_rows["PyTorch skip-gram"] = side_rows["PyTorch skip-gram"]
 format_table = pd.DataFrame(format_rows).T[["auc_all", "auc_seen", "seconds"]]
 format_table
 
 # %%
 data_gain = format_table.loc["MF-bias, sequences", "auc_seen"] - format_table.loc["MF-bias, edges", "auc_seen"]
-model_gain = format_table.loc["PyTorch skip-gram, budget", "auc_seen"] - format_table.loc["MF-bias, sequences", "auc_seen"]
+model_gain = format_table.loc["PyTorch skip-gram", "auc_seen"] - format_table.loc["MF-bias, sequences", "auc_seen"]
 print(f"Seen AUC: moving MF-bias from edges to sequences changes it by {data_gain:+.3f}; swapping MF-bias for "
       f"skip-gram on the same sequences changes it by {model_gain:+.3f}. In this run the "
       f"{'data format' if abs(data_gain) > abs(model_gain) else 'model'} makes the larger difference.")
@@ -453,13 +426,12 @@ print(f"Seen AUC: moving MF-bias from edges to sequences changes it by {data_gai
 # The first difference is the effect of the **data format** with the model held fixed; the second is the
 # effect of the **model** with the data held fixed. Sequences give MF pairs that are two, three, four steps
 # apart in the graph — products that share neighbours without being bought together directly — at the price
-# of fewer direct co-purchases per update and, on a budget, products that no walk visits. Edges give
-# every training co-purchase, every epoch. Note also that the original's edge MF carried the recipe problems
+# of fewer direct co-purchases per update. Edges give every training co-purchase, every epoch. Note also that the original's edge MF carried the recipe problems
 # Part 1 fixed (bug B6: huge initial vectors, a saturating sigmoid + `BCELoss`, an L2 penalty on the whole
 # table at every step), so its jump from edges to sequences may say as much about that recipe as about the
 # data format.
 #
-# ## 10. An honest evaluation
+# ## 9. An honest evaluation
 #
 # Every AUC so far uses the original protocol: as many negatives as positives, drawn **uniformly** among
 # validation products. Co-purchase graphs are hub-heavy, so a positive pair usually involves a popular
@@ -488,7 +460,7 @@ vectors = {  # method -> product vectors scored by cosine
     "gensim word2vec (CBOW)": gensim_runs["gensim word2vec (CBOW)"].vectors,
     "PyTorch skip-gram": sgns.embeddings,
     "Node2Vec": node2vec.embeddings,
-    **{name: run.embeddings for name, run in budget_runs.items()},
+    **{name: run.embeddings for name, run in side_runs.items()},
 }
 reports = [evaluate.method_report(name, lambda a, b, v=v: evaluate.cosine_scores(v, a, b), pairs, known=in_train)
            for name, v in vectors.items()]
@@ -548,7 +520,7 @@ print(f"{int(ranking_table['queries'].iloc[0]):,} query products, the same for e
 ranking_table.drop(columns="queries").sort_values("recall@100", ascending=False)
 
 # %% [markdown]
-# ## 11. What the embeddings learned
+# ## 10. What the embeddings learned
 #
 # Numbers aside, do neighbours in embedding space look like things bought together? A few products with
 # titles and their nearest products by cosine in the PyTorch skip-gram space:
@@ -570,7 +542,7 @@ plots.embedding_map(sgns.embeddings, category, sample=2000, seed=SEED, hover=tit
                     title="PyTorch skip-gram embeddings by category (PCA, sample of catalogued products)")
 
 # %% [markdown]
-# ## 12. Results of this page
+# ## 11. Results of this page
 #
 # Every method is recorded for the results page, under the original's method names where one corresponds
 # (so the original's published numbers can be shown beside ours), with its training time, all four AUCs and
@@ -580,12 +552,12 @@ plots.embedding_map(sgns.embeddings, category, sample=2000, seed=SEED, hover=tit
 runtimes = {"gensim skip-gram": gensim_runs["gensim skip-gram"].seconds,
             "gensim word2vec (CBOW)": gensim_runs["gensim word2vec (CBOW)"].seconds,
             "PyTorch skip-gram": sgns.seconds, "Node2Vec": node2vec.seconds,
-            **{name: run.seconds for name, run in budget_runs.items()},
-            "PyTorch skip-gram + side info, cold start": budget_runs["PyTorch skip-gram + side info"].seconds,
+            **{name: run.seconds for name, run in side_runs.items()},
+            "PyTorch skip-gram + side info, cold start": side_runs["PyTorch skip-gram + side info"].seconds,
             **{name: run.seconds for name, run in mf_runs.items()}}
 records = []
 for name, row in method_table.iterrows():
-    method = "MF-bias, edges (Part 2 budget)" if name == "MF-bias, edges" else name  # Part 1 records its own
+    method = "MF-bias, edges (Part 2 SGD)" if name == "MF-bias, edges" else name  # Part 1 records its own
     values = {"dataset": DATASET, "profile": PROFILE, "runtime_s": runtimes.get(name),
               **row[["auc_all", "auc_seen", "auc_unseen", "auc_degree_matched"]].to_dict(),
               **{k: v for k, v in ranking.get(name, {}).items() if k != "queries"}}
