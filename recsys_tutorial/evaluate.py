@@ -33,7 +33,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from recsys_tutorial.split import Split, _degree_negatives, _pair_keys, _uniform_negatives
+from recsys_tutorial.split import Split, degree_negatives, pair_keys, uniform_negatives
 
 __all__ = [
     "HEURISTICS",
@@ -261,7 +261,7 @@ def heuristic_scores(graph: Graph, num_nodes: int | None, src: np.ndarray, dst: 
 
 
 def _sorted_keys(src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
-    return np.unique(_pair_keys(np.asarray(src, np.int64), np.asarray(dst, np.int64), n))
+    return np.unique(pair_keys(np.asarray(src, np.int64), np.asarray(dst, np.int64), n))
 
 
 def degree_matched_negatives(pos_src: np.ndarray, pos_dst: np.ndarray, train_edges: pd.DataFrame, num_nodes: int,
@@ -281,7 +281,7 @@ def degree_matched_negatives(pos_src: np.ndarray, pos_dst: np.ndarray, train_edg
     forbidden = _sorted_keys(np.concatenate(parts_src), np.concatenate(parts_dst), num_nodes)
     degree = np.bincount(np.concatenate([t_src, t_dst]), minlength=num_nodes)
     rng = np.random.default_rng(seed)
-    return _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, num_nodes)
+    return degree_negatives(rng, pos_src, pos_dst, degree, forbidden, num_nodes)
 
 
 def evaluation_pairs(split: Split, seed: int = 0,
@@ -308,9 +308,9 @@ def evaluation_pairs(split: Split, seed: int = 0,
                                  np.concatenate([split.train["dst"], pos_dst]), n)
         candidates = np.unique(np.concatenate([pos_src, pos_dst]))
         try:
-            uniform = _uniform_negatives(rng, candidates, len(pos), forbidden, n)
+            uniform = uniform_negatives(rng, candidates, len(pos), forbidden, n)
         except RuntimeError:
-            uniform = _uniform_negatives(rng, np.arange(n), len(pos), forbidden, n)
+            uniform = uniform_negatives(rng, np.arange(n), len(pos), forbidden, n)
     if degree_negatives is None:
         degree_negatives = degree_matched_negatives(pos_src, pos_dst, split.train, n, seed=seed)
     degree = np.bincount(np.concatenate([split.train["src"], split.train["dst"]]), minlength=n)
@@ -509,7 +509,7 @@ def _edge_arrays(edges: pd.DataFrame, num_nodes: int | None) -> tuple[np.ndarray
     src, dst = _pairs(src, dst, n)
     if (src == dst).any():
         raise ValueError(f"edges contain {(src == dst).sum()} self-pairs")
-    if len(np.unique(_pair_keys(src, dst, n))) < len(src):
+    if len(np.unique(pair_keys(src, dst, n))) < len(src):
         raise ValueError("edges contain duplicate undirected pairs")
     return src, dst, n
 
@@ -609,7 +609,7 @@ def node2vec_protocol(edges: pd.DataFrame, embed_fn: Callable[[pd.DataFrame, int
     if len(nodes) * (len(nodes) - 1) // 2 - len(src) < len(src):
         raise ValueError("the graph is too dense: fewer non-edges than edges to draw as negatives")
     rng = np.random.default_rng([seed, 7])
-    neg_src, neg_dst = _uniform_negatives(rng, nodes, len(src), _sorted_keys(src, dst, n), n)
+    neg_src, neg_dst = uniform_negatives(rng, nodes, len(src), _sorted_keys(src, dst, n), n)
     n_train = int((~removed).sum())
     train_src = np.concatenate([src[~removed], neg_src[:n_train]])
     train_dst = np.concatenate([dst[~removed], neg_dst[:n_train]])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Split", "train_val_split"]
+__all__ = ["Split", "degree_negatives", "pair_keys", "train_val_split", "uniform_negatives"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ class Split:
         )
 
 
-def _pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+def pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """One int64 key per undirected pair, min · n + max: pairs compare, sort and deduplicate as numbers."""
     lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
     return lo * n + hi
 
@@ -65,7 +66,10 @@ def _accept(keys: np.ndarray, forbidden: np.ndarray, taken: set | None, a, b) ->
     return ok
 
 
-def _uniform_negatives(rng, candidates, need, forbidden, n) -> tuple[np.ndarray, np.ndarray]:
+def uniform_negatives(rng: np.random.Generator, candidates: np.ndarray, need: int, forbidden: np.ndarray,
+                      n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``need`` distinct non-edge pairs with both ends drawn uniformly from ``candidates``; ``forbidden`` holds
+    the sorted ``pair_keys`` they must avoid. Raises RuntimeError when the candidates cannot supply them."""
     src_parts, dst_parts = [], []
     taken: set[int] = set()
     got = 0
@@ -73,7 +77,7 @@ def _uniform_negatives(rng, candidates, need, forbidden, n) -> tuple[np.ndarray,
         draw = int((need - got) * 1.2) + 16
         a = candidates[rng.integers(0, len(candidates), draw)]
         b = candidates[rng.integers(0, len(candidates), draw)]
-        keys = _pair_keys(a, b, n)
+        keys = pair_keys(a, b, n)
         ok = _accept(keys, forbidden, taken, a, b)
         idx = np.flatnonzero(ok)[: need - got]
         src_parts.append(a[idx])
@@ -93,7 +97,8 @@ def _degree_bucket(degree: np.ndarray) -> np.ndarray:
     return np.where(d < 16, d, 16 + np.floor(4 * np.log2(np.maximum(d, 16) / 16))).astype(np.int64)
 
 
-def _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n) -> tuple[np.ndarray, np.ndarray]:
+def degree_negatives(rng: np.random.Generator, pos_src: np.ndarray, pos_dst: np.ndarray, degree: np.ndarray,
+                     forbidden: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """For each positive (u, v), a non-edge (a, b) with deg(a) ~ deg(u) and deg(b) ~ deg(v) (same bucket)."""
     bucket = _degree_bucket(degree)
     order = np.argsort(bucket, kind="stable")
@@ -111,7 +116,7 @@ def _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n) -> tuple[np.n
     taken: set[int] = set()
     for _ in range(_MAX_ROUNDS):
         a, b = same_bucket(pos_src[todo]), same_bucket(pos_dst[todo])
-        keys = _pair_keys(a, b, n)
+        keys = pair_keys(a, b, n)
         ok = _accept(keys, forbidden, taken, a, b)
         out_a[todo[ok]], out_b[todo[ok]] = a[ok], b[ok]
         taken.update(keys[ok].tolist())
@@ -120,7 +125,7 @@ def _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n) -> tuple[np.n
             break
     if len(todo):  # tiny buckets can run out of non-edges; widen to uniform over all nodes, and say so
         logger.warning("%d of %d degree-matched negatives fell back to uniform draws", len(todo), need)
-        a, b = _uniform_negatives(rng, np.arange(n), len(todo), np.sort(np.concatenate(
+        a, b = uniform_negatives(rng, np.arange(n), len(todo), np.sort(np.concatenate(
             [forbidden, np.fromiter(taken, np.int64, len(taken))])), n)
         out_a[todo], out_b[todo] = a, b
     return out_a, out_b
@@ -151,7 +156,7 @@ def train_val_split(
     if (src == dst).any():
         raise ValueError(f"edges contain {(src == dst).sum()} self-pairs; build_edges drops them")
     n = int(num_nodes if num_nodes is not None else max(src.max(), dst.max()) + 1)
-    keys = _pair_keys(src, dst, n)
+    keys = pair_keys(src, dst, n)
     forbidden = np.sort(keys)
     if (np.diff(forbidden) == 0).any():
         raise ValueError("edges contain duplicate undirected pairs; sum their weights first (build_edges does)")
@@ -167,12 +172,12 @@ def train_val_split(
     if negatives == "uniform":
         candidates = np.unique(np.concatenate([pos_src, pos_dst]))
         try:
-            neg_src, neg_dst = _uniform_negatives(rng, candidates, n_val, forbidden, n)
+            neg_src, neg_dst = uniform_negatives(rng, candidates, n_val, forbidden, n)
         except RuntimeError:  # tiny or near-complete validation graphs: widen to every product, and say so
             logger.warning("validation products cannot supply %d negatives; drawing among all products", n_val)
-            neg_src, neg_dst = _uniform_negatives(rng, np.arange(n), n_val, forbidden, n)
+            neg_src, neg_dst = uniform_negatives(rng, np.arange(n), n_val, forbidden, n)
     else:
-        neg_src, neg_dst = _degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n)
+        neg_src, neg_dst = degree_negatives(rng, pos_src, pos_dst, degree, forbidden, n)
 
     all_src = np.concatenate([pos_src, neg_src]).astype(np.int32)
     all_dst = np.concatenate([pos_dst, neg_dst]).astype(np.int32)
