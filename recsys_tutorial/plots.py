@@ -179,7 +179,8 @@ def learning_curves(curves: dict[str, pd.DataFrame], title: str = "Learning curv
                       yaxis={"title": "ROC-AUC on the validation sample"}, height=420)
     if show_lr:
         fig.update_layout(yaxis2={"title": "learning rate", "overlaying": "y", "side": "right", "rangemode": "tozero",
-                                  "showgrid": False}, legend={"x": 1.08})
+                                  "showgrid": False},  # legend below: the right axis title needs the margin
+                          legend={"orientation": "h", "x": 0, "y": -0.2, "yanchor": "top"}, height=480)
     return fig
 
 
