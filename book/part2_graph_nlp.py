@@ -337,7 +337,9 @@ print("Seen AUC against plain skip-gram on the same walks: "
 # %% [markdown]
 # All three train on every walk with the same whole-walk SGD step and recipe; with side information the
 # step also carries each token's gradient into its brand, category and price vectors (weighted as in the
-# mean), and, for EGES, into its learned weights. A product's own vector is updated only when it occurs,
+# mean), and, for EGES, into its learned weights. Those weights get a 10⁴ × larger step: their gradients
+# are dot products with vectors that start tiny, and at word2vec's rate they would never leave their equal
+# start — EGES would be GES under another name (`SideInfoSkipGram` documents the measurement). A product's own vector is updated only when it occurs,
 # while its brand and category vectors are updated by every product that shares them — which is where side
 # information can pay off for products with few interactions (EGES's authors aimed it there), and where it
 # can also blur products that a shared brand does not make alike. The table shows which wins on this data,
