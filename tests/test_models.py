@@ -90,6 +90,17 @@ def test_skipgram_with_handwritten_sgd_on_walk_blocks_learns(setup):
         train(SkipGram(sp.num_nodes, 8), PairBatches(walks, sp.num_nodes), optimizer="sgd", progress=False)
 
 
+def small_block():
+    """Two walks of distinct products (one padded), their shrunk windows, 3 shared negatives, and the window
+    pairs (as a list and as center / context tensors) that a walk-block step must train on."""
+    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
+    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
+    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
+             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
+    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    return block, reach, torch.tensor([10, 11, 12]), pairs, a, b
+
+
 def test_walk_block_sgd_step_is_the_gradient_of_the_sgns_loss():
     """With every row distinct, the hand-written step equals -lr × autograd's gradient of the summed loss
     (shared negative rows: the per-token mean, as documented)."""
@@ -99,14 +110,9 @@ def test_walk_block_sgd_step_is_the_gradient_of_the_sgns_loss():
     with torch.no_grad():
         model.context.weight.normal_(0, 0.3)
         model.center.weight.normal_(0, 0.3)
-    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
-    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
-    negatives = torch.tensor([10, 11, 12])
+    block, reach, negatives, pairs, a, b = small_block()
     center, context = model.center.weight.detach().clone(), model.context.weight.detach().clone()
     c, o = center.clone().requires_grad_(), context.clone().requires_grad_()
-    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
-             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
-    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
     loss = -(torch.nn.functional.logsigmoid((c[a] * o[b]).sum(1)).sum()
              + k / len(negatives) * torch.nn.functional.logsigmoid(-(c[a] @ o[negatives].T)).sum())
     loss.backward()
@@ -133,12 +139,7 @@ def test_mf_walk_block_sgd_step_is_the_gradient_of_its_loss(cls):
             model.bias.weight.normal_(0, 0.2)
     reference = cls(20, 6, l2=1e-2)
     reference.load_state_dict(model.state_dict())
-    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
-    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
-    negatives = torch.tensor([10, 11, 12])
-    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
-             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
-    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    block, reach, negatives, pairs, a, b = small_block()
     tokens = torch.arange(9)
     loss = -(torch.nn.functional.logsigmoid(reference.logits(a, b)).sum()
              + k / len(negatives) * torch.nn.functional.logsigmoid(
@@ -174,12 +175,7 @@ def test_side_information_sgd_step_is_the_gradient_of_its_loss(mode):
         model.attention.weight.normal_(0, 0.5)
     reference = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode)
     reference.load_state_dict(model.state_dict())
-    block = torch.tensor([[0, 1, 2, 3, -1], [4, 5, 6, 7, 8]])
-    reach = torch.tensor([[1, 2, 1, 3, 1], [2, 1, 3, 1, 2]])
-    negatives = torch.tensor([10, 11, 12])
-    pairs = [(int(block[w, i]), int(block[w, j])) for w in range(2) for i in range(5) for j in range(5)
-             if i != j and abs(i - j) <= reach[w, i] and block[w, i] >= 0 and block[w, j] >= 0]
-    a, b = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    block, reach, negatives, _, a, b = small_block()
     h, o = reference.center_vectors(a), reference.context.weight
     loss = -(torch.nn.functional.logsigmoid((h * o[b]).sum(1)).sum()
              + k / len(negatives) * torch.nn.functional.logsigmoid(-(h @ o[negatives].T)).sum())
