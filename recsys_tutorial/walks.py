@@ -10,7 +10,9 @@ table (or by walking the two sorted rows): no rejected trials on the common path
 no per-edge-pair tables, which is what ran the original out of 64 GB. node2vec needs an undirected graph.
 
 For cache locality the walk kernel sees the graph relabelled by degree (hubs first: the rows walks
-visit most sit together); walks are mapped back to the original ids before they are returned.
+visit most sit together); walks are mapped back to the original ids before they are returned. A step's
+cost is its cache misses (table entry, node2vec record), so the kernel prefetches each as soon as its
+position is known and advances a block of walks in lockstep to keep many misses in flight.
 
 Every walk draws its random numbers from a counter-based generator keyed by (seed, walk id), so the
 walks are identical at any thread count and any chunking. Policy for dead ends: a walk starts only
@@ -30,6 +32,9 @@ from pathlib import Path
 import numba
 import numpy as np
 import pandas as pd
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 from tqdm import tqdm
 
 __all__ = ["PAD", "ProductGraph", "random_walks"]
@@ -180,6 +185,24 @@ def _assert_disjoint(src, dst, validation: pd.DataFrame, n: int) -> None:
 # ----------------------------------------------------------------------------------------------------
 # numba kernels
 # ----------------------------------------------------------------------------------------------------
+
+
+@intrinsic
+def _prefetch(typingctx, array, position):
+    """Hint the CPU to start loading ``array[position]`` into cache (LLVM's prefetch; never faults)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, array, [args[1]], wraparound=False)
+        i32, byte_pointer = ir.IntType(32), ir.IntType(8).as_pointer()
+        pointer = builder.bitcast(pointer, byte_pointer)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]), "llvm.prefetch.p0")
+        builder.call(prefetch, [pointer, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
+        return context.get_dummy_value()
+
+    return types.void(array, position), codegen
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -462,6 +485,7 @@ def _second_order_stage(alias, scratch, inv_p, inv_q):
                 kind[j] = 1  # C was float32 rounding of nothing: a base draw
         states[j], bits[j] = _next(states[j])
         entry[j] = row[j] + np.int64(((bits[j] >> np.uint64(32)) * np.uint64(degree[j])) >> np.uint64(32))
+        _prefetch(alias, entry[j])
     for j in range(len(cur)):  # the alias coin, for all table draws at once (their misses overlap)
         e = entry[j]
         if kind[j] > 0 and (bits[j] & np.uint64(0xFFFFFFFF)) >= alias[e].thr:
@@ -489,7 +513,7 @@ def _walk_chunk(indptr, alias, index, order, starts, walk_ids, seed, inv_p, inv_
 
     Walks advance in lockstep blocks, and each step is split into short loops over the block (row
     lookup, table lookup, resolve), so the CPU overlaps many walks' cache misses instead of waiting on
-    each one in turn.
+    each one in turn; each loop prefetches what the next one reads (table entry, node2vec record, row).
     """
     n, length = out.shape
     block = 128
@@ -535,6 +559,7 @@ def _walk_chunk(indptr, alias, index, order, starts, walk_ids, seed, inv_p, inv_
                         entry[j] = -2
                         continue
                     entry[j] = row[j] + np.int64(((bits[j] >> np.uint64(32)) * np.uint64(degree[j])) >> np.uint64(32))
+                    _prefetch(alias, entry[j])
                 for j in range(m):  # 3. alias coin
                     e = entry[j]
                     if e >= 0 and (bits[j] & np.uint64(0xFFFFFFFF)) >= alias[e].thr:
@@ -552,10 +577,13 @@ def _walk_chunk(indptr, alias, index, order, starts, walk_ids, seed, inv_p, inv_
                     x = np.int64(alias[e].node)
                     w_prev[j] = alias[e].w
                     link[j] = e
+                if second_order:
+                    _prefetch(index, link[j])
                 prev[j] = cur[j]
                 prev_row[j] = row[j]
                 prev_degree[j] = degree[j]
                 cur[j] = x
+                _prefetch(indptr, x)
                 out[lo + j, k] = order[x]
 
 
