@@ -121,8 +121,10 @@ class ProductGraph:
         return cls(indptr, indices, weights, order, walk_indptr, alias, strength)
 
     def stats(self) -> dict[str, float]:
-        """Node, edge and degree counts, including isolated nodes (which get no walks)."""
+        """Node, edge and degree counts, including isolated nodes (which get no walks), and the memory the
+        graph holds (node2vec's index included once built)."""
         degree = self.degree
+        index = getattr(self, "_node2vec_index", None)
         return {
             "nodes": self.num_nodes,
             "isolated nodes": int((degree == 0).sum()),
@@ -141,7 +143,8 @@ class ProductGraph:
                     self.strength,
                 )
             )
-            / 2**20,
+            / 2**20
+            + (index.nbytes / 2**20 if index is not None else 0.0),
         }
 
     def node2vec_index(self) -> np.ndarray:

@@ -38,6 +38,9 @@ def test_csr_is_symmetric_sorted_and_summed():
         assert sorted(zip(g.order[row["node"]].tolist(), row["w"].tolist(), strict=True)) == sorted(
             zip(g.indices[lo:hi].tolist(), g.weights[lo:hi].tolist(), strict=True))
     assert g.stats()["isolated nodes"] == 1
+    before = g.stats()["memory (MB)"]
+    g.node2vec_index()  # 12 bytes per stored edge, counted once built
+    assert g.stats()["memory (MB)"] * 2**20 == pytest.approx(before * 2**20 + 12 * len(g.indices))
     assert g.has_edge([0, 0, 2], [1, 2, 1]).tolist() == [True, False, True]
 
 
