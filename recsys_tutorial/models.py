@@ -209,7 +209,9 @@ class SkipGram(nn.Module):
         g_neg = torch.sigmoid(neg) * (per_center * (k / len(negatives))).unsqueeze(1)
         grad_c = torch.bmm(g_pos, o3).view(-1, dim).addmm_(g_neg, n)
         grad_o = torch.bmm(g_pos.transpose(1, 2), c3).view(-1, dim)
-        grad_n = (g_neg.T @ c) / token.sum().clamp(min=1)  # one word2vec step's worth, not one per token
+        # One word2vec step's worth per shared negative row, not one per token: word2vec's full push spread
+        # over k draws per pair, concentrated on K shared rows, collapses training (seen-AUC ~0.5 on default).
+        grad_n = (g_neg.T @ c) / token.sum().clamp(min=1)
         self._step_center_update(rows, token, grad_c, lr)
         ones = torch.ones(len(negatives), device=rows.device, dtype=token.dtype)
         _scatter_mean(table_o, torch.cat([rows, negatives]), torch.cat([grad_o, grad_n]), torch.cat([token, ones]),
