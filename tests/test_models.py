@@ -32,8 +32,8 @@ def seen_auc(sp, scores):
 
 def model_scores(model, sp):
     with torch.no_grad():
-        return model.score(torch.as_tensor(sp.val["src"].to_numpy(), dtype=torch.long),
-                           torch.as_tensor(sp.val["dst"].to_numpy(), dtype=torch.long)).numpy()
+        return model.score(torch.tensor(sp.val["src"].to_numpy(), dtype=torch.long),
+                           torch.tensor(sp.val["dst"].to_numpy(), dtype=torch.long)).numpy()
 
 
 # MF's learned global offset carries the base rate that a dot product alone cannot (|mean e|² ≥ 0), so plain
