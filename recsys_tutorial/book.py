@@ -110,6 +110,8 @@ def execute_chapter(source: Path, target: Path, parameters: dict[str, object], t
         papermill.execute_notebook(
             nb, str(target), parameters=used, kernel_name="python3", language="python",
             cwd=str(target.parent), progress_bar=False, log_output=False, execution_timeout=timeout,
+            # a local kernel on loopback: ipykernel ≥ 7 warns about unencrypted TCP at every start; errors still show
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as exc:
         raise BookBuildError(
