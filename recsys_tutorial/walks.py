@@ -124,27 +124,15 @@ class ProductGraph:
         """Node, edge and degree counts, including isolated nodes (which get no walks), and the memory the
         graph holds (node2vec's index included once built)."""
         degree = self.degree
-        index = getattr(self, "_node2vec_index", None)
+        held = [self.indptr, self.indices, self.weights, self.order, self.walk_indptr, self.alias, self.strength]
+        held += [getattr(self, "_node2vec_index", np.empty(0))]
         return {
             "nodes": self.num_nodes,
             "isolated nodes": int((degree == 0).sum()),
             "edges (undirected)": len(self.indices) // 2,
             "mean degree": float(degree.mean()) if self.num_nodes else 0.0,
             "max degree": int(degree.max()) if self.num_nodes else 0,
-            "memory (MB)": sum(
-                a.nbytes
-                for a in (
-                    self.indptr,
-                    self.indices,
-                    self.weights,
-                    self.order,
-                    self.walk_indptr,
-                    self.alias,
-                    self.strength,
-                )
-            )
-            / 2**20
-            + (index.nbytes / 2**20 if index is not None else 0.0),
+            "memory (MB)": sum(a.nbytes for a in held) / 2**20,
         }
 
     def node2vec_index(self) -> np.ndarray:
