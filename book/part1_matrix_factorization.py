@@ -73,10 +73,11 @@ print(f"recsys_tutorial {rt.__version__} · profile {PROFILE!r} · dataset {DATA
 # literals only.
 #
 # With `DATASET = "synthetic"` the book uses its **embedded dataset**: synthetic metadata written in
-# the same 2014 format, generated to match the real Electronics file's statistics (degrees, relation
-# mix, missing metadata). Products belong to latent *shopping missions*; co-purchases mostly stay inside
-# a mission, so there is structure for embeddings to find. With `"Electronics"` the same call downloads
-# the real file (about 500 K lines) and parses it.
+# the same 2014 format. It is generated the way real lists arise — shoppers buy products together on
+# small *shopping missions*, and each product's *also bought* list is its top co-purchased products —
+# so the graph has the real one's structure (clustering, a heavy tail of best-sellers), not only its
+# counts; the appendix [*The embedded data*](data.ipynb) measures it. With `"Electronics"` the same call
+# downloads the real file (about 500 K lines) and parses it.
 
 # %%
 with results.timed() as t_parse:

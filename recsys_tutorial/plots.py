@@ -24,6 +24,7 @@ from recsys_tutorial.results import AUC_COLUMNS, ranking_columns, with_original
 
 __all__ = [
     "SCHEDULE_LABELS",
+    "clustering_by_degree",
     "degree_distribution",
     "edge_weight_distribution",
     "embedding_map",
@@ -106,6 +107,52 @@ def degree_distribution(edges: pd.DataFrame, num_nodes: int, title: str | None =
         xaxis={"type": "log", "title": "degree k"},
         yaxis={"type": "log", "title": "share of products with degree ≥ k"},
         height=420,
+    )
+    return fig
+
+
+def clustering_by_degree(edges: pd.DataFrame, num_nodes: int, references: pd.DataFrame | None = None,
+                         title: str | None = None) -> go.Figure:
+    """Average local clustering of products by degree (log bins), with real graphs' values as reference lines.
+
+    ``references`` (``describe.REFERENCE_GRAPHS``) has a ``graph`` column and ``clustering, degree ≥ 2`` (a
+    dotted line) or, where only that was published, ``average clustering`` over all products (dashed).
+    """
+    from recsys_tutorial.describe import local_clustering
+
+    degree = np.bincount(np.concatenate([edges["src"].to_numpy(), edges["dst"].to_numpy()]), minlength=num_nodes)
+    clustering = local_clustering(edges, num_nodes)
+    edges_of_bins = np.unique(np.round(np.logspace(np.log10(2), np.log10(max(degree.max(), 2) + 1), 16)))
+    bin_of = np.digitize(degree, edges_of_bins) - 1
+    rows = []
+    for b in range(len(edges_of_bins) - 1):
+        members = (bin_of == b) & (degree >= 2)
+        if members.any():
+            lo, hi = int(edges_of_bins[b]), int(edges_of_bins[b + 1]) - 1
+            rows.append((np.sqrt(lo * max(hi, lo)), clustering[members].mean(), members.sum(),
+                         f"{lo}" if hi <= lo else f"{lo}–{hi}"))
+    x, y, n, label = zip(*rows, strict=True) if rows else ((), (), (), ())
+    fig = go.Figure(go.Scatter(
+        x=list(x), y=list(y), mode="markers+lines", name="this graph, by degree",
+        customdata=list(zip(label, n, strict=True)),
+        hovertemplate="degree %{customdata[0]}: clustering %{y:.2f} (%{customdata[1]:,} products)<extra></extra>"))
+    mean_ge2 = clustering[degree >= 2].mean() if (degree >= 2).any() else float("nan")
+    fig.add_hline(y=mean_ge2, line={"color": _color(0), "dash": "solid", "width": 1},
+                  annotation_text=f"this graph, degree ≥ 2: {mean_ge2:.2f}", annotation_position="top left")
+    for i, row in enumerate([] if references is None else references.to_dict("records")):
+        column = "clustering, degree ≥ 2" if pd.notna(row.get("clustering, degree ≥ 2")) else "average clustering"
+        value, dash = row.get(column), "dot" if column == "clustering, degree ≥ 2" else "dash"
+        if value is not None and pd.notna(value):
+            fig.add_trace(go.Scatter(
+                x=[x[0], x[-1]] if x else [2, 3], y=[value, value], mode="lines",
+                line={"color": _color(i + 1), "dash": dash, "width": 1.5}, name=f"{row['graph']}: {column} {value:.2f}",
+                hovertemplate=f"{row['graph']}<br>{column}: {value:.3f}<extra></extra>"))
+    fig.update_layout(
+        template=TEMPLATE, height=460,
+        title=title or "Clustering: how often two products bought with a third are bought with each other",
+        xaxis={"type": "log", "title": "degree (products of degree ≥ 2, log bins)"},
+        yaxis={"title": "average local clustering", "range": [0, 1]},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0},
     )
     return fig
 

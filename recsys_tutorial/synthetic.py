@@ -1,24 +1,33 @@
-"""The embedded default dataset: synthetic Amazon metadata that looks like the real Electronics file.
+"""The embedded default dataset: synthetic Amazon metadata whose product graph behaves like the real one.
 
-Generative story (every number is a parameter below, calibrated against original-work.md §2.4–2.5):
+Amazon's *also bought* list of a product is its **top co-purchased** products. The generator models how such
+lists arise rather than drawing edges directly, because the structure that decides how methods compare —
+clustering, a heavy-tailed degree, a median degree of one or two — follows from that story:
 
-1. **Shopping missions.** Products belong to latent missions ("set up a home studio", "travel with a
-   laptop"). Each mission has a category leaf (Electronics > level 2 > level 3 > level 4), a couple of
-   home brands and a typical price.
-2. **Products.** Some products are *sources*: catalogued, titled, with an ``also_bought`` list. Others are
-   catalogued but never list enough co-purchases, and most graph nodes are *phantoms*: ASINs that
-   appear in somebody's list but have no metadata line (other categories, delisted items) — as in the
-   real file, where 61 % of graph nodes lack metadata.
-3. **Co-purchases.** Every product has a heavy-tailed popularity. A source's ``also_bought`` list draws
-   targets from its own mission with probability ``p_in_mission`` and from the whole catalogue
-   otherwise, proportional to popularity; ``also_viewed`` is more diffuse and ``bought_together`` is a
-   short subset of ``also_bought``. Missions are what embeddings can learn.
-4. **Side information** follows the mission, noisily: the category leaf is the mission's most of the
-   time, brand is missing for half the products and otherwise often a home brand, price scatters
-   around the mission's price.
+1. **Catalogue.** The metadata file's products (one line each) and *foreign* products: items of other
+   categories that shoppers buy alongside, which appear in lists but have no line — as in the real
+   Electronics file, where 61 % of graph nodes lack metadata. Only a third of the catalogued products sell
+   at all; the rest have no co-purchase data (the real file has 498 K lines for 162 K catalogued graph nodes).
+2. **Missions and themes.** Every product belongs to a small *shopping mission* (accessories of one camera,
+   about 25 products). Missions group into broad *themes* (photography, about 120 missions) and themes into
+   *departments* (the second level of the category tree).
+3. **Co-purchases.** A selling product takes part in Poisson(``purchases_per_sale`` × its popularity)
+   co-purchases, popularity log-normal. Each partner is a foreign product (often of the same mission), rarely
+   an unsold catalogued one, and otherwise a selling product of the same mission (∝ popularity), of the same
+   theme (∝ popularity^½: broad, sparse ties), of the same department (∝ popularity: the department's
+   best-sellers become hubs) or, rarely, anywhere.
+4. **Lists.** ``also_bought`` is the partners ranked by how often they were co-purchased (ties at random),
+   at most 100: the tight mission mates come first, which is where triangles come from. ``also_viewed``
+   comes from shorter browsing sessions and ``bought_together`` is the head of ``also_bought``.
+5. **Side information** follows the mission, noisily: the category leaf is in the mission's department and
+   usually the mission's own, brand is missing for half the products and otherwise often a home brand,
+   price scatters around the mission's price.
 
-The file is written in the 2014 format (one Python-literal dict per line), so the same reader runs on
-it as on the real download.
+The defaults were calibrated on the 50 K ``default`` graph against real extracts
+(``benchmarks/bench_realism.py``): median degree 2, about a third of the neighbour pairs of a node linked
+(SNAP's Amazon graph: 0.42), and the top 1 % of products holding an eighth of the edge endpoints — with the
+Electronics-wide counts of ``data.describe_dataset`` kept. The file is written in the 2014 format (one
+Python-literal dict per line), so the same reader runs on it as on the real download.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import pandas as pd
 __all__ = ["GENERATOR_VERSION", "SyntheticConfig", "make_synthetic_amazon", "synthetic_tables"]
 
 #: Bumped whenever the generator changes its output, so cached files are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 _LEVEL2 = {
     "Computers & Accessories": ["Cables", "Laptop Accessories", "Keyboards & Mice", "Networking", "Data Storage"],
@@ -62,28 +71,35 @@ _SYLLABLES = ["zen", "vol", "tri", "ka", "lum", "ori", "nex", "sol", "vex", "ar"
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    """Knobs of the generative story; the defaults reproduce the Electronics statistics."""
+    """Knobs of the generative story (module docstring); the defaults reproduce real co-purchase graphs."""
 
-    source_share: float = 0.36          # graph nodes that are catalogued sources
-    catalogued_target_share: float = 0.04  # graph nodes catalogued but not sources
-    phantom_share: float = 0.60         # graph nodes without a metadata line
-    catalogue_per_node: float = 1.19    # metadata lines per graph node (498,196 / 418,749)
-    products_per_mission: int = 200
-    also_bought_mean: float = 41.0      # mean also_bought list length of a source (before dedup)
-    also_bought_max: int = 100
-    also_viewed_prob: float = 0.34
-    also_viewed_mean: float = 4.0
-    bought_together_prob: float = 0.33
-    p_in_mission: float = 0.80
-    p_in_mission_viewed: float = 0.60
-    popularity_sigma: float = 1.8
+    catalogue_per_node: float = 1.19    # metadata lines per graph node (498,196 / 418,749 in Electronics)
+    foreign_per_node: float = 1.5       # products of other categories per graph node (no metadata line)
+    selling_share: float = 0.33         # catalogued products with any co-purchases
+    popularity_sigma: float = 2.2       # log-normal spread of a selling product's popularity
+    foreign_sigma: float = 0.7          # ... of a foreign product's
+    mission_size: float = 25.0          # products (of every kind) per shopping mission
+    missions_per_theme: float = 120.0
+    purchases_per_sale: float = 17.7    # mean co-purchases per unit of popularity (Poisson)
+    purchases_max: int = 800            # enough to rank a best-seller's top 100
+    p_mission: float = 0.45             # a selling partner from the same mission, ∝ popularity
+    p_theme: float = 0.45               # ... from the same theme, ∝ popularity ** theme_power
+    theme_power: float = 0.5
+    p_department: float = 0.095         # ... from the same department, ∝ popularity; the rest from anywhere
+    p_foreign: float = 0.0527           # the partner is a foreign product instead
+    foreign_in_mission: float = 0.65    # a foreign partner from the same mission (else the same department)
+    p_unsold: float = 0.0001            # the partner is a catalogued product that never sold otherwise
+    list_max: int = 100                 # Amazon's lists stop at 100
+    also_viewed_share: float = 0.34     # selling products with an also_viewed list
+    also_viewed_mean: float = 4.5       # browsing events per such product
+    bought_together_share: float = 0.33
     brand_missing: float = 0.50
     brand_home: float = 0.60
     category_home: float = 0.85
     level4_missing: float = 0.10
     price_missing: float = 0.28
     rank_missing: float = 0.08
-    title_missing_noncore: float = 0.05
+    title_missing: float = 0.03
 
 
 def _brand_names(rng: np.random.Generator, n: int) -> list[str]:
@@ -115,14 +131,22 @@ def _asins(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(["B00" + "".join(row) for row in chars], dtype=object)
 
 
-def _draw_targets(rng, sources, mission, missions_of_sources, p_in, cum, start, total) -> np.ndarray:
-    """Popularity-weighted targets: within the source's mission with probability p_in, else anywhere."""
-    n = len(sources)
-    local = rng.random(n) < p_in
-    u = rng.random(n)
-    m = missions_of_sources
-    r = np.where(local, cum[start[m]] - total[m] + u * total[m], u * cum[-1])
-    return mission[np.minimum(np.searchsorted(cum, r, side="right"), len(cum) - 1)]
+class _Pools:
+    """Draw products in proportion to a weight, within a group (mission, theme, department) or anywhere."""
+
+    def __init__(self, group_of: np.ndarray, weight: np.ndarray, n_groups: int):
+        self.order = np.argsort(group_of, kind="stable")
+        self.cum = np.cumsum(weight[self.order])
+        size = np.bincount(group_of, minlength=n_groups)
+        self.before = np.concatenate([[0.0], self.cum])[np.cumsum(size) - size]  # weight ahead of each group
+        self.total = np.bincount(group_of, weights=weight, minlength=n_groups)
+
+    def draw(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
+        """One product per entry of ``groups``; a group without weight falls back to the whole catalogue."""
+        total = np.where(self.total[groups] > 0, self.total[groups], self.cum[-1])
+        before = np.where(self.total[groups] > 0, self.before[groups], 0.0)
+        at = before + rng.random(len(groups)) * total
+        return self.order[np.minimum(np.searchsorted(self.cum, at, side="right"), len(self.cum) - 1)]
 
 
 @dataclass
@@ -252,116 +276,143 @@ def synthetic_tables(
     return products, relations
 
 
+_SELLING, _UNSOLD, _FOREIGN = 0, 1, 2
+
+
+@dataclass
+class _World:
+    """Who is what and where: product kind and popularity, mission → theme → department."""
+
+    kind: np.ndarray
+    popularity: np.ndarray
+    mission_of: np.ndarray
+    theme_of: np.ndarray
+    department_of: np.ndarray
+    n_missions: int
+    n_themes: int
+
+
+def _world(rng: np.random.Generator, n_lines: int, n_foreign: int, cfg: SyntheticConfig) -> _World:
+    """Steps 1–2: catalogued (selling or not) and foreign products, placed in missions, themes and departments."""
+    n_all = n_lines + n_foreign
+    kind = np.full(n_all, _FOREIGN, np.int8)
+    kind[:n_lines] = np.where(rng.random(n_lines) < cfg.selling_share, _SELLING, _UNSOLD)
+    popularity = np.concatenate([rng.lognormal(0.0, cfg.popularity_sigma, n_lines),
+                                 rng.lognormal(0.0, cfg.foreign_sigma, n_foreign)])
+    n_missions = max(8, round(n_all / cfg.mission_size))
+    size = rng.lognormal(0.0, 0.5, n_missions)
+    mission_of = rng.choice(n_missions, size=n_all, p=size / size.sum())
+    n_themes = max(2, round(n_missions / cfg.missions_per_theme))
+    theme_of_mission = rng.integers(0, n_themes, n_missions)
+    department_of_theme = rng.integers(0, len(_LEVEL2), n_themes)
+    theme_of = theme_of_mission[mission_of]
+    return _World(kind, popularity, mission_of, theme_of, department_of_theme[theme_of], n_missions, n_themes)
+
+
+class _Partners:
+    """Step 3: the partner of each co-purchase (or browsing event) of the given products."""
+
+    def __init__(self, world: _World, cfg: SyntheticConfig):
+        w, selling = world, world.kind == _SELLING
+        sales = np.where(selling, w.popularity, 0.0)
+        foreign = np.where(w.kind == _FOREIGN, w.popularity, 0.0)
+        self.world, self.cfg = w, cfg
+        self.mission = _Pools(w.mission_of, sales, w.n_missions)
+        self.theme = _Pools(w.theme_of, sales**cfg.theme_power, w.n_themes)
+        self.department = _Pools(w.department_of, sales, len(_LEVEL2))
+        self.anywhere = _Pools(np.zeros(len(sales), np.int64), sales, 1)
+        self.foreign_mission = _Pools(w.mission_of, foreign, w.n_missions)
+        self.foreign_department = _Pools(w.department_of, foreign, len(_LEVEL2))
+        self.unsold = _Pools(w.mission_of, (w.kind == _UNSOLD).astype(np.float64), w.n_missions)
+
+    def draw(self, rng: np.random.Generator, owners: np.ndarray, p_mission: float, p_theme: float,
+             p_department: float) -> np.ndarray:
+        """A partner per entry of ``owners``: foreign, unsold, or selling at the level the dice pick."""
+        w, cfg = self.world, self.cfg
+        kind, level = rng.random(len(owners)), rng.random(len(owners))
+        foreign = kind < cfg.p_foreign
+        unsold = (kind >= cfg.p_foreign) & (kind < cfg.p_foreign + cfg.p_unsold)
+        selling = ~foreign & ~unsold
+        near = level < cfg.foreign_in_mission
+        to_theme, to_department = p_mission + p_theme, p_mission + p_theme + p_department
+        draws = [
+            (foreign & near, self.foreign_mission, w.mission_of),
+            (foreign & ~near, self.foreign_department, w.department_of),
+            (unsold, self.unsold, w.mission_of),
+            (selling & (level < p_mission), self.mission, w.mission_of),
+            (selling & (level >= p_mission) & (level < to_theme), self.theme, w.theme_of),
+            (selling & (level >= to_theme) & (level < to_department), self.department, w.department_of),
+            (selling & (level >= to_department), self.anywhere, np.zeros(len(w.kind), np.int64)),
+        ]
+        out = np.empty(len(owners), np.int64)
+        for mask, pools, group in draws:
+            out[mask] = pools.draw(rng, group[owners[mask]])
+        return out
+
+
+def _top_lists(rng: np.random.Generator, owners: np.ndarray, partners: np.ndarray, n_all: int,
+               list_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 4: per owner, its distinct partners by co-purchase count (ties at random), at most ``list_max``.
+
+    Returns (owner, partner, rank) rows sorted by owner, then rank.
+    """
+    keep = owners != partners
+    key, count = np.unique(owners[keep] * np.int64(n_all) + partners[keep], return_counts=True)
+    owner, partner = key // n_all, key % n_all
+    order = np.lexsort((rng.random(len(key)), -count, owner))
+    owner, partner = owner[order], partner[order]
+    rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+    top = rank < list_max
+    return owner[top], partner[top], rank[top]
+
+
 def _generate(n_products: int, seed: int, cfg: SyntheticConfig) -> _Catalogue:
-    """Draw the whole catalogue; the single place where random numbers are consumed."""
+    """Draw the whole catalogue (module docstring, steps 1–5); the single place where random numbers are consumed."""
     if n_products < 100:
         raise ValueError(f"n_products must be at least 100, got {n_products}")
     rng = np.random.default_rng(seed)
-    g = int(n_products)
-    n_src = round(cfg.source_share * g)
-    n_tcat = round(cfg.catalogued_target_share * g)
-    n_extra = max(0, round(cfg.catalogue_per_node * g) - n_src - n_tcat)  # catalogued, outside the graph
-    n_all = g + n_extra
-    # index layout: [sources | catalogued targets | phantoms | catalogued extras]
-    is_src = np.zeros(n_all, bool)
-    is_src[:n_src] = True
-    in_graph = np.zeros(n_all, bool)
-    in_graph[:g] = True
-    catalogued = np.ones(n_all, bool)
-    catalogued[n_src + n_tcat : g] = False
+    n_lines = round(cfg.catalogue_per_node * n_products)
+    world = _world(rng, n_lines, round(cfg.foreign_per_node * n_products), cfg)
+    n_all = len(world.kind)
+    partners = _Partners(world, cfg)
 
-    n_missions = max(8, g // cfg.products_per_mission)
-    mission_size = rng.lognormal(0.0, 0.6, n_missions)
-    mission_of = rng.choice(n_missions, size=n_all, p=mission_size / mission_size.sum())
-    popularity = rng.lognormal(0.0, cfg.popularity_sigma, n_all)
+    selling = np.flatnonzero(world.kind == _SELLING)
+    purchases = np.minimum(rng.poisson(cfg.purchases_per_sale * world.popularity[selling]), cfg.purchases_max)
+    owners = np.repeat(selling, purchases)
+    bought = partners.draw(rng, owners, cfg.p_mission, cfg.p_theme, cfg.p_department)
+    ab_src, ab_dst, ab_rank = _top_lists(rng, owners, bought, n_all, cfg.list_max)
+    browsers = selling[rng.random(len(selling)) < cfg.also_viewed_share]
+    viewers = np.repeat(browsers, rng.poisson(cfg.also_viewed_mean, len(browsers)))
+    viewed = partners.draw(rng, viewers, 0.3, 0.0, 0.6)  # substitutes: same mission or department
+    av_src, av_dst, _ = _top_lists(rng, viewers, viewed, n_all, cfg.list_max)
+    # bought_together: the one or two strongest also_bought items of some products.
+    together = np.zeros(n_all, np.int64)
+    chosen = selling[rng.random(len(selling)) < cfg.bought_together_share]
+    together[chosen] = 1 + (rng.random(len(chosen)) < 0.3)
+    bt = ab_rank < together[ab_src]
 
-    # Popularity-weighted sampling tables over graph products, grouped by mission.
-    graph_ids = np.arange(g)
-    order = graph_ids[np.argsort(mission_of[:g], kind="stable")]
-    cum = np.cumsum(popularity[order])
-    counts = np.bincount(mission_of[:g], minlength=n_missions)
-    end = np.cumsum(counts) - 1  # index of each mission's last member in `order`
-    empty = counts == 0
-    end[empty] = 0
-    total = np.bincount(mission_of[:g], weights=popularity[:g], minlength=n_missions)
-    total[empty] = cum[-1]  # an empty mission falls back to the whole catalogue
+    return _dress(rng, world, n_lines, n_products, cfg, relations={
+        "also_bought": (ab_src, ab_dst), "also_viewed": (av_src, av_dst), "bought_together": (ab_src[bt], ab_dst[bt])})
 
-    def targets_for(list_sources: np.ndarray, p_in: float) -> np.ndarray:
-        ms = mission_of[list_sources]
-        t = _draw_targets(rng, list_sources, order, ms, p_in, cum, end, total)
-        t_empty = empty[ms]
-        t[t_empty] = order[np.searchsorted(cum, rng.random(t_empty.sum()) * cum[-1], side="right").clip(0, g - 1)]
-        return t
 
-    src_ids = np.arange(n_src)
-    mu = np.log(cfg.also_bought_mean) - 0.5 * 0.8**2
-    ab_len = np.clip(np.round(rng.lognormal(mu, 0.8, n_src)), 2, cfg.also_bought_max).astype(np.int64)
-    ab_src = np.repeat(src_ids, ab_len)
-    ab_dst = targets_for(ab_src, cfg.p_in_mission)
-
-    # Every graph node must be listed at least once: give unlisted ones to a source of their mission.
-    listed = np.zeros(g, bool)
-    listed[ab_dst] = True
-    listed[:n_src] |= np.bincount(ab_src, minlength=n_src) > 0
-    orphans = np.flatnonzero(~listed)
-    if len(orphans):
-        src_by_mission = np.argsort(mission_of[:n_src], kind="stable")
-        src_counts = np.bincount(mission_of[:n_src], minlength=n_missions)
-        src_start = np.cumsum(src_counts) - src_counts
-        om = mission_of[orphans]
-        has = src_counts[om] > 0
-        pick = np.where(
-            has,
-            src_by_mission[(src_start[om] + (rng.random(len(orphans)) * np.maximum(src_counts[om], 1)).astype(
-                np.int64)).clip(0, n_src - 1)],
-            rng.integers(0, n_src, len(orphans)),
-        )
-        ab_src = np.concatenate([ab_src, pick])
-        ab_dst = np.concatenate([ab_dst, orphans])
-
-    av_has = rng.random(n_src) < cfg.also_viewed_prob
-    av_len = np.where(av_has, 1 + rng.poisson(cfg.also_viewed_mean - 1, n_src), 0)
-    av_src = np.repeat(src_ids, av_len)
-    av_dst = targets_for(av_src, cfg.p_in_mission_viewed)
-
-    def dedup(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keep = src != dst
-        key = src[keep].astype(np.int64) * n_all + dst[keep]
-        _, first = np.unique(key, return_index=True)
-        first.sort()  # keep list order as drawn
-        return src[keep][first], dst[keep][first]
-
-    ab_src, ab_dst = dedup(ab_src, ab_dst)
-    av_src, av_dst = dedup(av_src, av_dst)
-    # bought_together: the first one or two also_bought items of some sources.
-    bt_has = rng.random(n_src) < cfg.bought_together_prob
-    bt_n = np.where(bt_has, 1 + (rng.random(n_src) < 0.3), 0)
-    by_src = np.argsort(ab_src, kind="stable")  # orphans were appended out of order
-    sorted_src = ab_src[by_src]
-    ab_rank = np.empty(len(ab_src), np.int64)
-    ab_rank[by_src] = np.arange(len(ab_src)) - np.searchsorted(sorted_src, sorted_src, side="left")
-    bt_mask = ab_rank < bt_n[ab_src]
-    bt_src, bt_dst = ab_src[bt_mask], ab_dst[bt_mask]
-
-    # Catalogued products outside the graph: most have no relations, some list one item or have no title.
-    extra = np.arange(g, n_all)
-    extra_kind = rng.random(n_extra)  # < 0.3: one also_bought; 0.3–0.33: titleless with a full list
-    one_src = extra[extra_kind < 0.30]
-    one_dst = targets_for(one_src, cfg.p_in_mission)
-    untitled_src = extra[(extra_kind >= 0.30) & (extra_kind < 0.33)]
-    untitled_len = 2 + rng.poisson(4, len(untitled_src))
-    untitled_rep = np.repeat(untitled_src, untitled_len)
-    untitled_dst = targets_for(untitled_rep, cfg.p_in_mission)
-    ex_src, ex_dst = dedup(np.concatenate([one_src, untitled_rep]), np.concatenate([one_dst, untitled_dst]))
-
-    # Side information.
+def _dress(rng: np.random.Generator, world: _World, n_lines: int, n_products: int, cfg: SyntheticConfig,
+           relations: dict) -> _Catalogue:
+    """Step 5: categories, brands, prices, ranks, titles and ASINs, following each product's mission noisily."""
+    n_all, mission_of = len(world.kind), world.mission_of
     leaves = _category_leaves()
-    mission_leaf = rng.integers(0, len(leaves), n_missions)
-    brands = _brand_names(rng, max(40, g // 250))
+    level2 = list(_LEVEL2)
+    leaf_department = np.array([level2.index(leaf[1]) for leaf in leaves])  # leaves are grouped by department
+    first_leaf = np.searchsorted(leaf_department, np.arange(len(level2)))
+    leaf_count = np.bincount(leaf_department, minlength=len(level2))
+    mission_department = np.zeros(world.n_missions, np.int64)
+    mission_department[mission_of] = world.department_of
+    mission_leaf = first_leaf[mission_department] + (rng.random(world.n_missions)
+                                                     * leaf_count[mission_department]).astype(np.int64)
+    brands = _brand_names(rng, max(40, n_products // 250))
     brand_pop = 1.0 / np.arange(1, len(brands) + 1) ** 1.1
     brand_pop /= brand_pop.sum()
-    mission_brands = rng.choice(len(brands), size=(n_missions, 2), p=brand_pop)
-    mission_price = rng.lognormal(3.3, 1.0, n_missions)
+    mission_brands = rng.choice(len(brands), size=(world.n_missions, 2), p=brand_pop)
+    mission_price = rng.lognormal(3.3, 1.0, world.n_missions)
     leaf_of = np.where(rng.random(n_all) < cfg.category_home, mission_leaf[mission_of],
                        rng.integers(0, len(leaves), n_all))
     has_lvl4 = rng.random(n_all) >= cfg.level4_missing
@@ -371,24 +422,17 @@ def _generate(n_products: int, seed: int, cfg: SyntheticConfig) -> _Catalogue:
                         rng.choice(len(brands), size=n_all, p=brand_pop))
     price = np.round(mission_price[mission_of] * rng.lognormal(0.0, 0.3, n_all)) + 0.99
     has_price = rng.random(n_all) >= cfg.price_missing
-    rank_score = popularity * rng.lognormal(0.0, 0.5, n_all)
+    rank_score = world.popularity * (world.kind == _SELLING) * rng.lognormal(0.0, 0.5, n_all)
     rank = np.empty(n_all, np.int64)
-    rank[np.argsort(-rank_score)] = np.arange(1, n_all + 1)
+    rank[np.argsort(-rank_score, kind="stable")] = np.arange(1, n_all + 1)
     has_rank = rng.random(n_all) >= cfg.rank_missing
-    has_title = np.ones(n_all, bool)
-    has_title[g:] = rng.random(n_extra) >= cfg.title_missing_noncore
-    has_title[untitled_src] = False
+    has_title = rng.random(n_all) >= cfg.title_missing
     adjective = rng.integers(0, len(_ADJECTIVES), n_all)
     model_no = rng.integers(100, 9999, n_all)
     asins = _asins(rng, n_all)
-    write_order = rng.permutation(np.flatnonzero(catalogued))
+    write_order = rng.permutation(n_lines)
     return _Catalogue(
         asins=asins, write_order=write_order, leaves=leaves, leaf_of=leaf_of, has_lvl4=has_lvl4, brands=brands,
         brand_of=brand_of, has_brand=has_brand, has_title=has_title, adjective=adjective, model_no=model_no,
-        price=price, has_price=has_price, rank=rank, has_rank=has_rank,
-        relations={
-            "also_bought": (np.concatenate([ab_src, ex_src]), np.concatenate([ab_dst, ex_dst])),
-            "also_viewed": (av_src, av_dst),
-            "bought_together": (bt_src, bt_dst),
-        },
+        price=price, has_price=has_price, rank=rank, has_rank=has_rank, relations=relations,
     )

@@ -15,6 +15,7 @@ EXPECTED = {
     "bench_data.py": {"total_s", "speedup_vs_original", "peak_rss_gb"},
     "bench_train.py": {"ratio", "sgns_auc", "gensim_auc"},
     "bench_evaluate.py": {"seconds", "pairs", "peak_rss_gb"},
+    "bench_realism.py": {"clustering_ge2", "median_degree", "sgns1", "gensim1", "mfbias", "pa"},
 }
 
 
