@@ -10,7 +10,8 @@ title filter off) and prints, through the package's own functions and the book's
 - seen-AUC on the same split (a third of the edges held out, uniform negatives) of preferential attachment,
   Adamic-Adar, gensim skip-gram (1 and 5 epochs), PyTorch SGNS (1 and 5 epochs; walks 10 × 10, d = 128,
   window 5, 5 negatives, subsampling 1e-3, linear lr decay from 0.025), and MF / MF-bias on edges (the book's
-  fixed recipe: SparseAdam, lr 0.02, cosine restarts per epoch, 5 epochs).
+  fixed recipe: SparseAdam, lr 0.02, cosine restarts per epoch, 5 epochs); and Part 2's "data or model?"
+  pair: MF-bias trained with word2vec's SGD recipe on edges (as many tokens as one walk epoch) and on the walks.
 
 Ends with a RESULT line of the synthetic figures. Usage:
 ``python benchmarks/bench_realism.py --scale default --real meta_Digital_Music.json.gz [--real …]``.
@@ -34,7 +35,8 @@ def method_names(epochs_long: int) -> dict[str, str]:
     """Table label of each method key."""
     return {"pa": "preferential attachment", "aa": "Adamic-Adar", "gensim1": "gensim skip-gram, 1 epoch",
             "gensim_long": f"gensim skip-gram, {epochs_long} epochs", "sgns1": "PyTorch SGNS, 1 epoch",
-            "sgns_long": f"PyTorch SGNS, {epochs_long} epochs", "mf": "MF, edges", "mfbias": "MF-bias, edges"}
+            "sgns_long": f"PyTorch SGNS, {epochs_long} epochs", "mf": "MF, edges", "mfbias": "MF-bias, edges",
+            "mfbias_sgd": "MF-bias, edges (word2vec SGD)", "mfbias_seq": "MF-bias, sequences (word2vec SGD)"}
 
 
 def load(source: str, scale: str, seed: int):
@@ -70,13 +72,16 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
     auc["pa"], auc["aa"] = seen(heuristics["preferential_attachment"]), seen(heuristics["adamic_adar"])
     graph = walks.ProductGraph.from_edges(split.train, n, validation=val)
     corpus = walks.random_walks(graph, WALKS, LENGTH, seed=seed, progress=False)
+
+    def sgd(walk_matrix, model, epochs: int, **kwargs):
+        blocks = sampling.WalkBlocks(walk_matrix, n, negatives=5, shared=32, seed=seed, **kwargs)
+        return train.train(model, blocks, epochs=epochs, lr=0.025, schedule="linear", optimizer="sgd",
+                           eval_every=10**9, device="cpu", seed=seed, progress=False, threads=1)
+
     for epochs, tag in ((1, "1"), (epochs_long, "_long")):
         trained = w2v.train_word2vec(corpus, n, sg=1, vector_size=DIM, epochs=epochs, seed=seed, workers=2)
         auc[f"gensim{tag}"] = seen(evaluate.cosine_scores(trained.vectors, src, dst), trained.in_vocab)
-        blocks = sampling.WalkBlocks(corpus, n, walks_per_batch=256, window=5, negatives=5, shared=32, subsample=1e-3,
-                                     seed=seed)
-        run = train.train(models.SkipGram(n, DIM), blocks, epochs=epochs, lr=0.025, schedule="linear",
-                          optimizer="sgd", eval_every=10**9, device="cpu", seed=seed, progress=False, threads=1)
+        run = sgd(corpus, models.SkipGram(n, DIM), epochs, walks_per_batch=256, window=5, subsample=1e-3)
         auc[f"sgns{tag}"] = seen(evaluate.cosine_scores(run.embeddings, src, dst))
     for key, cls in (("mf", models.MF), ("mfbias", models.MFBias)):
         batches = sampling.EdgeBatches(split.train, n, batch_size=256, seed=seed)
@@ -86,6 +91,15 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
             a, b = torch.as_tensor(src.astype(np.int64)), torch.as_tensor(dst.astype(np.int64))
             scores = torch.cat([run.model.score(a[i:i + 65536], b[i:i + 65536]) for i in range(0, len(a), 65536)])
         auc[key] = seen(scores.numpy())
+    # Part 2's question, "the data or the model?": MF-bias with word2vec's recipe, on edges and on the walks.
+    edge_walks = split.train[["src", "dst"]].to_numpy().astype(np.int32)
+    edge_epochs = max(1, round(int((corpus >= 0).sum()) / edge_walks.size))  # as many tokens as one walk epoch
+    for key, walk_matrix, epochs, kwargs in (
+            ("mfbias_sgd", edge_walks, edge_epochs, {"window": 1, "subsample": 0.0, "walks_per_batch": 2048}),
+            ("mfbias_seq", corpus, 1, {"window": 5, "subsample": 1e-3, "walks_per_batch": 256})):
+        run = sgd(walk_matrix, models.MFBias(n, DIM), epochs, **kwargs)
+        bias = run.model.bias.weight.detach().cpu().numpy().ravel()
+        auc[key] = seen(evaluate.dot_scores(run.embeddings, src, dst, bias))
     return auc
 
 
