@@ -73,6 +73,11 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
     graph = walks.ProductGraph.from_edges(split.train, n, validation=val)
     corpus = walks.random_walks(graph, WALKS, LENGTH, seed=seed, progress=False)
 
+    def seeded(cls):
+        """A fresh model whose initial vectors depend on the seed only (torch seeds itself at random)."""
+        torch.manual_seed(seed)
+        return cls(n, DIM)
+
     def sgd(walk_matrix, model, epochs: int, **kwargs):
         blocks = sampling.WalkBlocks(walk_matrix, n, negatives=5, shared=32, seed=seed, **kwargs)
         return train.train(model, blocks, epochs=epochs, lr=0.025, schedule="linear", optimizer="sgd",
@@ -81,11 +86,11 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
     for epochs, tag in ((1, "1"), (epochs_long, "_long")):
         trained = w2v.train_word2vec(corpus, n, sg=1, vector_size=DIM, epochs=epochs, seed=seed, workers=2)
         auc[f"gensim{tag}"] = seen(evaluate.cosine_scores(trained.vectors, src, dst), trained.in_vocab)
-        run = sgd(corpus, models.SkipGram(n, DIM), epochs, walks_per_batch=256, window=5, subsample=1e-3)
+        run = sgd(corpus, seeded(models.SkipGram), epochs, walks_per_batch=256, window=5, subsample=1e-3)
         auc[f"sgns{tag}"] = seen(evaluate.cosine_scores(run.embeddings, src, dst))
     for key, cls in (("mf", models.MF), ("mfbias", models.MFBias)):
         batches = sampling.EdgeBatches(split.train, n, batch_size=256, seed=seed)
-        run = train.train(cls(n, DIM), batches, epochs=5, lr=0.02, schedule="restarts", eval_every=10**9,
+        run = train.train(seeded(cls), batches, epochs=5, lr=0.02, schedule="restarts", eval_every=10**9,
                           device="cpu", seed=seed, progress=False)
         with torch.no_grad():
             a, b = torch.as_tensor(src.astype(np.int64)), torch.as_tensor(dst.astype(np.int64))
@@ -97,7 +102,7 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
     for key, walk_matrix, epochs, kwargs in (
             ("mfbias_sgd", edge_walks, edge_epochs, {"window": 1, "subsample": 0.0, "walks_per_batch": 2048}),
             ("mfbias_seq", corpus, 1, {"window": 5, "subsample": 1e-3, "walks_per_batch": 256})):
-        run = sgd(walk_matrix, models.MFBias(n, DIM), epochs, **kwargs)
+        run = sgd(walk_matrix, seeded(models.MFBias), epochs, **kwargs)
         bias = run.model.bias.weight.detach().cpu().numpy().ravel()
         auc[key] = seen(evaluate.dot_scores(run.embeddings, src, dst, bias))
     return auc

@@ -53,6 +53,9 @@ def main() -> None:
 
     # word2vec's recipe in PyTorch: whole walks per batch, so each walk's pairs are one small matmul; the 5
     # negatives per pair are ``--shared`` rows drawn once per batch (each weighted 5/shared).
+    import torch
+
+    torch.manual_seed(args.seed)  # torch seeds itself at random: fix the initial vectors
     start = time.perf_counter()  # like gensim's time, ours includes counting tokens for subsampling/negatives
     batches = WalkBlocks(walks, split.num_nodes, walks_per_batch=args.walks_per_batch, window=5, negatives=5,
                          shared=args.shared, subsample=1e-3, seed=args.seed)

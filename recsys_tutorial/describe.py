@@ -14,11 +14,11 @@ import pandas as pd
 
 from recsys_tutorial.evaluate import adjacency, common_neighbours
 
-__all__ = ["REFERENCE_GRAPHS", "graph_statistics", "local_clustering"]
+__all__ = ["REFERENCE_AUC", "REFERENCE_GRAPHS", "graph_statistics", "local_clustering"]
 
 #: Published and measured statistics of real co-purchase graphs, to show beside a run's own.
-#: SNAP's values are published on its dataset pages; the Amazon metadata extracts were measured with
-#: ``benchmarks/bench_realism.py --real FILE`` (default edge rules; partial files, see the benchmark).
+#: SNAP's values are published on its dataset pages; the Amazon metadata extracts (partial or small files, not
+#: part of this project) were measured with ``benchmarks/bench_realism.py --real FILE`` (default edge rules).
 REFERENCE_GRAPHS = pd.DataFrame(
     [
         {"graph": "SNAP Amazon0302 (co-purchases, 2003)", "source": "published", "nodes": 262_111,
@@ -26,15 +26,35 @@ REFERENCE_GRAPHS = pd.DataFrame(
         {"graph": "SNAP com-Amazon (co-purchases)", "source": "published", "nodes": 334_863,
          "average clustering": 0.3967},
         {"graph": "Amazon 2014 Digital Music (first 7,419 products)", "source": "measured", "nodes": 60_430,
-         "average clustering": 0.185, "clustering, degree ≥ 2": 0.308, "median degree": 2.0,
-         "top-1% endpoint share": 0.144},
+         "average clustering": 0.185, "clustering, degree ≥ 2": 0.307, "median degree": 2.0,
+         "top-1% endpoint share": 0.144, "validation pairs seen": 0.730},
         {"graph": "Amazon 2018 Magazine Subscriptions", "source": "measured", "nodes": 16_438,
          "average clustering": 0.115, "clustering, degree ≥ 2": 0.456, "median degree": 1.0,
-         "top-1% endpoint share": 0.292},
+         "top-1% endpoint share": 0.292, "validation pairs seen": 0.449},
         {"graph": "Amazon 2018 Gift Cards", "source": "measured", "nodes": 2_791,
          "average clustering": 0.119, "clustering, degree ≥ 2": 0.317, "median degree": 1.0,
-         "top-1% endpoint share": 0.132},
+         "top-1% endpoint share": 0.132, "validation pairs seen": 0.624},
+        {"graph": "Amazon 2018 All Beauty (no titles)", "source": "measured", "nodes": 84_921,
+         "average clustering": 0.044, "clustering, degree ≥ 2": 0.158, "median degree": 1.0,
+         "top-1% endpoint share": 0.291, "validation pairs seen": 0.314},
     ]
+)
+
+#: Seen-AUC per method on the measured extracts above, with the book's settings and split (seed 42), from one
+#: run of ``benchmarks/bench_realism.py --scale ci --seed 42 --real …`` on 2026-11-30. Reference values only:
+#: the files are not part of this project, so no page can recompute them.
+REFERENCE_AUC = pd.DataFrame(
+    {
+        "Amazon 2014 Digital Music (first 7,419 products)":
+            [0.896, 0.801, 0.940, 0.903, 0.950, 0.907, 0.922, 0.918, 0.966, 0.984],
+        "Amazon 2018 Magazine Subscriptions": [0.924, 0.876, 0.663, 0.532, 0.835, 0.737, 0.773, 0.813, 0.934, 0.938],
+        "Amazon 2018 Gift Cards": [0.901, 0.844, 0.676, 0.557, 0.504, 0.797, 0.609, 0.672, 0.311, 0.833],
+        "Amazon 2018 All Beauty (no titles)": [0.865, 0.604, 0.932, 0.940, 0.950, 0.941, 0.856, 0.850, 0.887, 0.955],
+    },
+    index=pd.Index(["preferential attachment", "Adamic-Adar", "gensim skip-gram, 1 epoch",
+                    "gensim skip-gram, 5 epochs", "PyTorch SGNS, 1 epoch", "PyTorch SGNS, 5 epochs", "MF, edges",
+                    "MF-bias, edges", "MF-bias, edges (word2vec SGD)", "MF-bias, sequences (word2vec SGD)"],
+                   name="seen-AUC"),
 )
 
 

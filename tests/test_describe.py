@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recsys_tutorial import plots
-from recsys_tutorial.describe import REFERENCE_GRAPHS, graph_statistics, local_clustering
+from recsys_tutorial.describe import REFERENCE_AUC, REFERENCE_GRAPHS, graph_statistics, local_clustering
 from recsys_tutorial.edges import build_edges
 from recsys_tutorial.synthetic import synthetic_tables
 
@@ -84,6 +84,9 @@ def test_lists_stop_at_100_and_bought_together_is_their_head(default_graph):
 
 def test_reference_graphs_hold_published_and_measured_values():
     assert set(REFERENCE_GRAPHS["source"]) == {"published", "measured"}
+    measured = REFERENCE_GRAPHS.loc[REFERENCE_GRAPHS["source"] == "measured", "graph"]
+    assert list(REFERENCE_AUC.columns) == list(measured)  # every measured graph has its method scores
+    assert ((REFERENCE_AUC > 0) & (REFERENCE_AUC < 1)).all().all()
     published = REFERENCE_GRAPHS.set_index("graph")["average clustering"]
     assert published["SNAP Amazon0302 (co-purchases, 2003)"] == pytest.approx(0.4198)
 

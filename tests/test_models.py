@@ -259,9 +259,15 @@ def test_training_is_deterministic_on_cpu(setup):
 @pytest.mark.parametrize("sg", [1, 0])
 def test_gensim_vectors_align_with_the_vocabulary(setup, sg):
     _, _, sp, walks = setup
-    result = train_word2vec(walks, sp.num_nodes, sg=sg, vector_size=32, epochs=5, workers=1, seed=0)
+    # One epoch: on this small graph more epochs overfit (five score lower, as on real co-purchase data).
+    result = train_word2vec(walks, sp.num_nodes, sg=sg, vector_size=32, epochs=1, workers=1, seed=0)
     walked = np.unique(walks[walks >= 0])
     assert result.in_vocab.sum() == len(walked) and result.in_vocab[walked].all()
     assert (result.vectors[~result.in_vocab] == 0).all() and np.isfinite(result.vectors).all()
-    scores = cosine_scores(result.vectors, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
-    assert auc_table(sp.val, scores, known=result.in_vocab)["auc_seen"] >= 0.70  # learned, and rows line up
+
+    def seen(vectors):
+        scores = cosine_scores(vectors, sp.val["src"].to_numpy(), sp.val["dst"].to_numpy())
+        return auc_table(sp.val, scores, known=result.in_vocab)["auc_seen"]
+
+    shuffled = result.vectors[np.random.default_rng(0).permutation(len(result.vectors))]
+    assert seen(shuffled) < 0.65 < 0.80 <= seen(result.vectors)  # learned, and only with rows lined up
