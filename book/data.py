@@ -33,7 +33,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"] nbmake={"mock": {"PROFILE": "ci", "N_PRODUCTS": 2000}}
 PROFILE = "default"      # which book/params/*.yaml rendered this page
-DATASET = "synthetic"    # "synthetic" (embedded, no download), "Electronics" or "Books" (real 2014 data)
+DATASET = "synthetic"    # "synthetic" (embedded), a category ("Electronics", "Books", …) or a metadata file path
 N_PRODUCTS = 50000       # graph size of the synthetic data (ignored for real data)
 DATA_VERSION = 2014      # release of the real data: 2014 or 2018
 SEED = 42
@@ -41,6 +41,7 @@ SEED = 42
 # %%
 import dataclasses
 import logging
+import textwrap
 
 import pandas as pd
 
@@ -48,14 +49,14 @@ from recsys_tutorial import data, describe, edges, plots, synthetic
 
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 pd.set_option("display.float_format", "{:,.3f}".format)
-print(f"profile {PROFILE!r} · dataset {DATASET!r}")
+print(f"profile {PROFILE!r} · dataset {data.dataset_name(DATASET)!r}")
 
 # %% [markdown]
 # ## How the lists arise
 #
 # On Amazon, a product's *customers who bought this also bought* list is its **top co-purchased**
-# products. So rather than draw edges at random, the generator (`recsys_tutorial.synthetic`, version
-# `GENERATOR_VERSION`) simulates co-purchases and ranks them:
+# products. So rather than draw edges at random, the generator (`recsys_tutorial.synthetic`) simulates
+# co-purchases and ranks them:
 #
 # 1. **A catalogue.** Products with a metadata line, and *foreign* products — items of other categories
 #    that shoppers buy alongside, which appear in lists but have no line, as most graph nodes of the real
@@ -76,7 +77,9 @@ print(f"profile {PROFILE!r} · dataset {DATASET!r}")
 # Each step is a knob of `synthetic.SyntheticConfig`; these are the values behind the embedded data:
 
 # %%
-knobs = pd.Series(dataclasses.asdict(synthetic.SyntheticConfig()), name="value").to_frame()
+print(f"generator version {synthetic.GENERATOR_VERSION}")
+knobs = pd.Series({name: f"{value:g}" for name, value in dataclasses.asdict(synthetic.SyntheticConfig()).items()},
+                  name="value").to_frame()
 knobs.index.name = "SyntheticConfig"
 knobs
 
@@ -90,7 +93,9 @@ knobs
 products, relations, report = data.load_dataset(DATASET, n_products=N_PRODUCTS, seed=SEED, version=DATA_VERSION)
 edge_table, vocab = edges.build_edges(products, relations)
 stats = describe.graph_statistics(edge_table, vocab, products)
-pd.Series(stats, name=DATASET).to_frame()
+print(report.label)
+pd.Series({name: f"{value:,.0f}" if name in ("nodes", "edges", "max degree") else f"{value:.3f}"
+           for name, value in stats.items()}, name=data.dataset_name(DATASET)).to_frame()
 
 # %% [markdown]
 # The columns to read: the **median degree** (most products are listed by one or two others), the
@@ -102,7 +107,7 @@ pd.Series(stats, name=DATASET).to_frame()
 
 # %%
 plots.clustering_by_degree(edge_table, len(vocab), describe.REFERENCE_GRAPHS,
-                           title=f"Clustering by degree: {DATASET} data beside real co-purchase graphs")
+                           title=f"Clustering by degree: {data.dataset_name(DATASET)} data beside real co-purchase graphs")
 
 # %%
 real = describe.REFERENCE_GRAPHS
@@ -110,10 +115,10 @@ ge2 = real["clustering, degree ≥ 2"].dropna()
 published = real.loc[real["source"] == "published", "average clustering"]
 mine = stats["clustering, degree ≥ 2"]
 verdict = ("inside" if ge2.min() <= mine <= ge2.max() else "below" if mine < ge2.min() else "above")
-print(f"Clustering among products of degree ≥ 2 is {mine:.2f} here, {verdict} the range of the real extracts "
+print(textwrap.fill(f"Clustering among products of degree ≥ 2 is {mine:.2f} here, {verdict} the range of the real extracts "
       f"({ge2.min():.2f}–{ge2.max():.2f}); SNAP's published averages over all products are "
       f"{published.min():.2f}–{published.max():.2f}. The median product has degree {stats['median degree']:g}, "
-      f"and the top 1 % of products hold {stats['top-1% endpoint share']:.0%} of all edge endpoints.")
+      f"and the top 1 % of products hold {stats['top-1% endpoint share']:.0%} of all edge endpoints.", 88))
 
 # %% [markdown]
 # Clustering matters for everything that follows. Where two products bought with a third are often bought
@@ -151,13 +156,27 @@ reference
 graphs = describe.REFERENCE_GRAPHS.set_index("graph")
 skip_gram = reference.loc[["gensim skip-gram, 1 epoch", "PyTorch SGNS, 1 epoch"]].max()
 popularity = reference.loc["preferential attachment"]
-for graph in reference.columns:
-    print(f"{graph}: {graphs.loc[graph, 'nodes']:,} nodes, {graphs.loc[graph, 'validation pairs seen']:.0%} of "
-          f"validation pairs seen; best {reference[graph].idxmax()} ({reference[graph].max():.3f}); skip-gram "
-          f"{'beats' if skip_gram[graph] > popularity[graph] else 'loses to'} popularity "
-          f"({skip_gram[graph]:.3f} against {popularity[graph]:.3f}); one epoch of PyTorch SGNS "
-          f"{'beats' if reference.loc['PyTorch SGNS, 1 epoch', graph] > reference.loc['PyTorch SGNS, 5 epochs', graph] else 'loses to'}"
-          f" five.")
+summary = pd.DataFrame({
+    "nodes": graphs.loc[reference.columns, "nodes"].map("{:,}".format),
+    "validation pairs seen": graphs.loc[reference.columns, "validation pairs seen"].map("{:.0%}".format),
+    "best method": reference.idxmax(),
+    "skip-gram − popularity": (skip_gram - popularity).map("{:+.3f}".format),
+    "SGNS 1 epoch − 5 epochs": (reference.loc["PyTorch SGNS, 1 epoch"]
+                                - reference.loc["PyTorch SGNS, 5 epochs"]).map("{:+.3f}".format),
+})
+summary
+
+# %%
+losing = [graph for graph in reference.columns if skip_gram[graph] < popularity[graph]]
+winning = [graph for graph in reference.columns if graph not in losing]
+if losing and winning:
+    smaller = graphs.loc[losing, "nodes"].max() < graphs.loc[winning, "nodes"].min()
+    sentence = (f"Skip-gram beats popularity on {'; '.join(winning)}, and loses on {'; '.join(losing)}"
+                + (f": every graph it loses on is smaller than every graph it wins on "
+                   f"({graphs.loc[losing, 'nodes'].max():,} nodes or fewer)." if smaller else "."))
+else:
+    sentence = f"Skip-gram {'beats' if winning else 'loses to'} popularity on every extract."
+print(textwrap.fill(sentence, 88))
 
 # %% [markdown]
 # Two lessons sit in these rows. On graphs with many products and walks through them, the embeddings beat

@@ -32,7 +32,7 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"] nbmake={"mock": {"PROFILE": "ci", "N_PRODUCTS": 2000, "DEVICE": "cpu", "EMBED_DIM": 32, "SG_EPOCHS": 5}}
 PROFILE = "default"      # which book/params/*.yaml rendered this page
-DATASET = "synthetic"    # "synthetic" (embedded, no download), "Electronics" or "Books" (real 2014 data)
+DATASET = "synthetic"    # "synthetic" (embedded), a category ("Electronics", "Books", …) or a metadata file path
 N_PRODUCTS = 50000       # graph size of the synthetic data (ignored for real data)
 DATA_VERSION = 2014      # release of the real data: 2014 or 2018
 VAL_FRAC = 0.33          # share of edges held out for validation, as in the original
@@ -75,7 +75,8 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(mes
 pd.set_option("display.float_format", "{:,.3f}".format)
 rng = rt.seed_everything(SEED)
 device = rt.get_device(DEVICE)
-print(f"recsys_tutorial {rt.__version__} · profile {PROFILE!r} · dataset {DATASET!r} · device {device}")
+print(f"recsys_tutorial {rt.__version__} · profile {PROFILE!r} · dataset {data.dataset_name(DATASET)!r} · "
+      f"device {device}")
 
 # %% [markdown]
 # ## 1. The product graph
@@ -87,6 +88,7 @@ print(f"recsys_tutorial {rt.__version__} · profile {PROFILE!r} · dataset {DATA
 products, relations, report = data.load_dataset(DATASET, n_products=N_PRODUCTS, seed=SEED, version=DATA_VERSION)
 edge_table, vocab = edges.build_edges(products, relations)
 sp = split.train_val_split(edge_table, val_frac=VAL_FRAC, seed=SEED, negatives=NEGATIVES, num_nodes=len(vocab))
+print(report.label)
 print(sp.summary())
 
 # %% [markdown]
@@ -565,7 +567,7 @@ runtimes = {"gensim skip-gram": gensim_runs["gensim skip-gram"].seconds,
 records = []
 for name, row in method_table.iterrows():
     method = "MF-bias, edges (Part 2 SGD)" if name == "MF-bias, edges" else name  # Part 1 records its own
-    values = {"dataset": DATASET, "profile": PROFILE, "runtime_s": runtimes.get(name),
+    values = {"dataset": data.dataset_name(DATASET), "profile": PROFILE, "runtime_s": runtimes.get(name),
               **row[["auc_all", "auc_seen", "auc_unseen", "auc_degree_matched"]].to_dict(),
               **{k: v for k, v in ranking.get(name, {}).items() if k != "queries"}}
     results.record("part2", method, **values)

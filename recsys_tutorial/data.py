@@ -34,8 +34,10 @@ __all__ = [
     "RELATIONS",
     "DataFormatError",
     "ParseReport",
+    "dataset_name",
     "describe_dataset",
     "fetch_amazon",
+    "is_metadata_path",
     "load_dataset",
     "load_tables",
     "make_synthetic_amazon",
@@ -91,6 +93,12 @@ class ParseReport:
     @property
     def n_skipped(self) -> int:
         return sum(self.skipped.values())
+
+    @property
+    def label(self) -> str:
+        """What was read, for a page header: file name (no folders), format and counts."""
+        return (f"{Path(self.path).name} ({self.format} format): {self.parsed:,} products parsed of "
+                f"{self.records_read:,} records, {self.relation_rows:,} relation rows")
 
     def summary(self) -> str:
         lines = [
@@ -572,25 +580,44 @@ def describe_dataset(
     return frame
 
 
+def is_metadata_path(dataset: str | os.PathLike) -> bool:
+    """Whether ``load_dataset`` reads ``dataset`` as a file path (a path object, a folder separator, a file
+    suffix, or an existing file) rather than a category name."""
+    if isinstance(dataset, os.PathLike):
+        return True
+    return ("/" in dataset or os.sep in dataset or dataset.endswith((".gz", ".json", ".jsonl"))
+            or Path(dataset).is_file())
+
+
+def dataset_name(dataset: str | os.PathLike) -> str:
+    """A short name for pages and result records: the file name of a path (no folders), else the name itself."""
+    return Path(dataset).name if is_metadata_path(dataset) else str(dataset)
+
+
 def load_dataset(
-    dataset: str = "synthetic",
+    dataset: str | os.PathLike = "synthetic",
     n_products: int = 50_000,
     seed: int = 0,
     version: int = 2014,
     cache_dir: str | os.PathLike | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, ParseReport]:
-    """The notebooks' entry point: the embedded synthetic data, or a real category downloaded and parsed.
+    """The notebooks' entry point: the embedded synthetic data, a real category, or your own metadata file.
 
-    ``dataset`` is ``"synthetic"`` or an Amazon category such as ``"Electronics"`` / ``"Books"``
-    (case-insensitive for those two). The synthetic file is generated once per (size, seed) and cached.
+    ``dataset`` is ``"synthetic"`` (generated once per size and seed, cached), the name of a category of the
+    2014 or 2018 release (``version``; case-insensitive, downloaded once and cached), or the path of a
+    metadata file in either format (detected from its lines).
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if dataset.lower() == "synthetic":
+    if not is_metadata_path(dataset) and str(dataset).lower() == "synthetic":
         path = cache / "synthetic" / f"meta_synthetic_n{n_products}_s{seed}_g{GENERATOR_VERSION}.json.gz"
         if not path.exists():
             logger.info("generating synthetic metadata for %s products at %s", f"{n_products:,}", path)
             make_synthetic_amazon(path, n_products=n_products, seed=seed)
         return read_amazon_metadata(path, format="2014")
-    category = {"electronics": "Electronics", "books": "Books"}.get(dataset.lower(), dataset)
-    path = fetch_amazon(category, version=version, cache_dir=cache)
-    return read_amazon_metadata(path)
+    if is_metadata_path(dataset):
+        path = Path(dataset).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"metadata file not found: {path} (DATASET is read as a path because it "
+                                    "looks like one; use 'synthetic' or a category name otherwise)")
+        return read_amazon_metadata(path)
+    return read_amazon_metadata(fetch_amazon(str(dataset), version=version, cache_dir=cache))

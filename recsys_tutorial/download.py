@@ -18,8 +18,8 @@ from pathlib import Path
 import pooch
 from tqdm.auto import tqdm
 
-__all__ = ["CATEGORIES_2014", "CATEGORIES_2018", "REGISTRY", "DownloadError", "default_cache_dir",
-           "fetch_amazon", "mirror_urls"]
+__all__ = ["CATEGORIES_2014", "CATEGORIES_2018", "REGISTRY", "DownloadError", "canonical_category",
+           "default_cache_dir", "fetch_amazon", "mirror_urls"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +72,22 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path(pooch.os_cache("recsys-tutorial"))
 
 
-def mirror_urls(category: str, version: int) -> list[str]:
-    """Every URL that may hold ``meta_<category>.json.gz`` for a release, in the order tried."""
+def canonical_category(category: str, version: int) -> str:
+    """The release's spelling of a category name, matched ignoring case and ``_`` vs space ("digital music")."""
     known = {2014: CATEGORIES_2014, 2018: CATEGORIES_2018}
     if version not in known:
         raise ValueError(f"version must be 2014 or 2018, got {version!r}")
-    if category not in known[version]:
-        raise ValueError(f"unknown {version} category {category!r}; choose from {', '.join(known[version])}")
+    key = category.strip().replace(" ", "_").lower()
+    for name in known[version]:
+        if name.lower() == key:
+            return name
+    raise ValueError(f"unknown {version} category {category!r}; choose from {', '.join(known[version])}, "
+                     "or pass the path of a metadata file")
+
+
+def mirror_urls(category: str, version: int) -> list[str]:
+    """Every URL that may hold ``meta_<category>.json.gz`` for a release, in the order tried."""
+    category = canonical_category(category, version)
     hosts = MIRRORS_2014 if version == 2014 else MIRRORS_2018
     return [f"{host}meta_{category}.json.gz" for host in hosts]
 
@@ -140,18 +149,27 @@ def fetch_amazon(
 ) -> Path:
     """Download (or find in the cache) ``meta_<category>.json.gz`` of the 2014 or 2018 release.
 
-    ``urls`` overrides the mirror list (tests point it at a loopback server). ``known_hash`` overrides
-    the registry. Returns the local path; a cached file is returned without touching the network.
+    ``category`` is matched ignoring case ("electronics"); the cache is looked at before the name is checked,
+    so a file saved as ``<cache>/<version>/meta_<name>.json.gz`` is found under any name. ``urls`` overrides
+    the mirror list (tests point it at a loopback server). ``known_hash`` overrides the registry. Returns the
+    local path; a cached file is returned without touching the network.
     """
-    urls = list(urls) if urls is not None else mirror_urls(category, version)
-    fname = f"meta_{category}.json.gz"
+    if version not in (2014, 2018):
+        raise ValueError(f"version must be 2014 or 2018, got {version!r}")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder = cache / str(version)
+    try:
+        category = canonical_category(category, version)
+    except ValueError:  # not a known name: a file placed in the cache under its own name still counts
+        if urls is None and not (folder / f"meta_{category}.json.gz").exists():
+            raise
+    fname = f"meta_{category}.json.gz"
     pinned = known_hash if known_hash is not None else REGISTRY.get((version, fname))
     target = folder / fname
     if target.exists() and (pinned is None or pinned.split(":")[-1] == _sha256(target)):
         logger.info("using cached %s", target)
         return target
+    urls = list(urls) if urls is not None else mirror_urls(category, version)
     downloader = ResumingDownloader(folder, progressbar=progressbar)
     errors: list[str] = []
     for url in urls:

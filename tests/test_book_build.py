@@ -91,3 +91,35 @@ def test_unknown_profile_is_a_clear_error(root):
 
     with pytest.raises(BookBuildError, match=r"unknown profile 'nope'.*ci"):
         load_profile("nope", root)
+
+
+def test_a_chapter_runs_on_a_metadata_file_path(tmp_path, root, ci_metadata, monkeypatch):
+    """DATASET may be the path of a user's own file, here the ci data rewritten in the 2018 JSON format."""
+    import gzip
+    import json
+
+    import nbformat
+
+    from recsys_tutorial.book import load_profile
+    from recsys_tutorial.data import parse_python_literal
+
+    shop = tmp_path / "my_shop.json.gz"
+    with gzip.open(ci_metadata, "rt", encoding="utf-8") as lines, gzip.open(shop, "wt", encoding="utf-8") as out:
+        for line in lines:
+            old = parse_python_literal(line)
+            related = old.get("related", {})
+            out.write(json.dumps({
+                "asin": old["asin"], "title": old.get("title", ""), "brand": old.get("brand", ""),
+                "price": f"${old['price']:.2f}" if "price" in old else "", "category": old["categories"][0],
+                "also_buy": related.get("also_bought", []), "also_view": related.get("also_viewed", []),
+            }) + "\n")
+    monkeypatch.setenv("RECSYS_TUTORIAL_RESULTS", str(tmp_path / "results"))
+    target = tmp_path / "part1.ipynb"
+    execute_chapter(root / "book" / "part1_matrix_factorization.py", target,
+                    {**load_profile("ci", root), "DATASET": str(shop)})
+    outputs = "".join(out.get("text", "") + out.get("data", {}).get("text/plain", "")
+                      for cell in nbformat.read(target, as_version=4).cells for out in cell.get("outputs", []))
+    assert "dataset 'my_shop.json.gz'" in outputs and "my_shop.json.gz (2018 format): " in outputs
+    assert str(tmp_path) not in outputs  # no machine paths on the page
+    records = list((tmp_path / "results").glob("*.json"))
+    assert records and all('"dataset": "my_shop.json.gz"' in r.read_text() for r in records)
