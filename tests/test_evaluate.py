@@ -399,3 +399,52 @@ def test_dot_scores_and_dot_scorer_are_mf_logits(ba_split):
     np.testing.assert_allclose(rows[0, b[0]], expected[0], rtol=1e-5)
     assert np.isneginf(rows[:, 3]).all() and np.isneginf(rows[1]).all()
     assert np.isfinite(ev.ranking_metrics(ev.dot_scorer(vectors), ba_split, num_queries=20)["recall@10"])
+
+
+def test_cosine_scores_equal_a_brute_force_cosine():
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((50, 8)).astype(np.float32) * rng.uniform(0.1, 10, (50, 1)).astype(np.float32)
+    vectors[7] = 0  # a product without a vector scores 0 with everything
+    a, b = rng.integers(0, 50, 1000), rng.integers(0, 50, 1000)
+    expected = [0.0 if 7 in (i, j) else float(vectors[i] @ vectors[j] / np.linalg.norm(vectors[i])
+                                              / np.linalg.norm(vectors[j])) for i, j in zip(a, b, strict=True)]
+    np.testing.assert_allclose(ev.cosine_scores(vectors, a, b, batch_size=64), expected, atol=1e-6)
+
+
+@pytest.fixture
+def scored_pairs():
+    """200 labelled pairs over 40 products; products 30–39 are unknown to the model."""
+    rng = np.random.default_rng(9)
+    src, dst = rng.integers(0, 40, 200), rng.integers(0, 40, 200)
+    label = rng.integers(0, 2, 200)
+    known = np.arange(40) < 30
+    val = pd.DataFrame({"src": src, "dst": dst, "label": label, "seen": known[src] & known[dst]})
+    return val, label + rng.normal(0, 0.8, 200), known
+
+
+def test_auc_table_policies_against_sklearn(scored_pairs):
+    val, scores, _ = scored_pairs
+    seen, label = val["seen"].to_numpy(), val["label"].to_numpy()
+    assert 0 < seen.sum() < len(seen)
+    keep = ev.auc_table(val, scores, unseen="keep")
+    assert keep["auc_seen"] == pytest.approx(roc_auc_score(label[seen], scores[seen]))
+    assert keep["auc_unseen"] == pytest.approx(roc_auc_score(label[~seen], scores[~seen]))
+    assert keep["auc_all"] == pytest.approx(roc_auc_score(label, scores))
+    assert keep["seen_share"] == pytest.approx(seen.mean())
+    lowest = ev.auc_table(val, scores)
+    floor = np.where(seen, scores, scores[seen].min() - 1)
+    assert lowest["auc_all"] == pytest.approx(roc_auc_score(label, floor))
+    assert lowest["auc_unseen"] == 0.5 and lowest["auc_seen"] == keep["auc_seen"]
+    median = ev.auc_table(val, scores, unseen="median")
+    assert median["auc_all"] == pytest.approx(roc_auc_score(label, np.where(seen, scores, np.median(scores[seen]))))
+
+
+def test_auc_table_known_overrides_the_split_seen_column(scored_pairs):
+    val, scores, known = scored_pairs
+    fewer = known & (np.arange(40) >= 5)  # the model lacks vectors for 0–4 as well
+    mine = fewer[val["src"]] & fewer[val["dst"]]
+    table = ev.auc_table(val, scores, known=fewer, unseen="keep")
+    assert table["seen_share"] == pytest.approx(mine.mean())
+    label = val["label"].to_numpy()
+    assert table["auc_seen"] == pytest.approx(roc_auc_score(label[mine], scores[mine]))
+    assert table["auc_unseen"] == pytest.approx(roc_auc_score(label[~mine], scores[~mine]))

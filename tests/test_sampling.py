@@ -35,11 +35,16 @@ def test_padding_and_self_pairs_never_pair():
     assert sorted(zip(center.tolist(), context.tolist(), strict=True)) == [(3, 4), (3, 4), (4, 3), (4, 3)]
 
 
-def test_shrunk_windows_keep_fewer_pairs_within_reach():
-    walks = np.random.default_rng(0).integers(0, 1000, size=(500, 10))
-    full = walk_pairs(walks, 5)[0]
-    shrunk = walk_pairs(walks, 5, shrink=True, rng=np.random.default_rng(1))[0]
-    assert 0.45 * len(full) < len(shrunk) < 0.75 * len(full)  # E[b]/window = 0.6 per side
+def test_shrunk_windows_keep_the_expected_share_of_pairs():
+    """word2vec draws the reach b uniformly from 1..window per center: count the expected pairs by hand."""
+    length, window = 10, 5
+    expected = sum(min(b, i) + min(b, length - 1 - i) for i in range(length) for b in range(1, window + 1)) / window
+    full = sum(min(window, i) + min(window, length - 1 - i) for i in range(length))
+    assert (expected, full) == (46, 70)  # 23/35 of the pairs survive
+    walks = np.arange(20_000 * length).reshape(-1, length)  # distinct products: no self pairs
+    assert len(walk_pairs(walks, window)[0]) == full * len(walks)
+    shrunk = walk_pairs(walks, window, shrink=True, rng=np.random.default_rng(1))[0]
+    assert len(shrunk) / (full * len(walks)) == pytest.approx(expected / full, abs=0.004)
 
 
 def test_keep_probability_is_the_word2vec_formula():
@@ -55,11 +60,13 @@ def test_negatives_follow_unigram_to_the_three_quarters():
     counts = np.array([1, 10, 100, 1000])
     batches = PairBatches(np.repeat(np.arange(4), counts)[None, :].repeat(2, 0)[:, :200], 4, batch_size=10**6,
                           negatives=20, subsample=0, seed=3)
-    cdf = unigram_table(token_counts(batches.walks, 4))
+    assert token_counts(batches.walks, 4).tolist() == [2, 20, 200, 178]  # two walks: 1 + 10 + 100 + 89 tokens
     negatives = np.concatenate([n.numpy().ravel() for _, _, n in batches])
     observed = np.bincount(negatives, minlength=4)
-    expected = np.diff(np.concatenate([[0], cdf])) * len(negatives)
-    assert stats.chisquare(observed, expected).pvalue > 1e-3
+    weight = np.bincount(batches.walks.ravel(), minlength=4) ** 0.75  # from first principles, not unigram_table
+    assert stats.chisquare(observed, weight / weight.sum() * len(negatives)).pvalue > 1e-3
+    assert np.diff(unigram_table(np.array([1, 10, 100, 89])), prepend=0) == pytest.approx(
+        np.array([1, 10, 100, 89]) ** 0.75 / (np.array([1, 10, 100, 89]) ** 0.75).sum())
 
 
 def test_streams_repeat_with_a_seed_and_change_with_the_epoch():

@@ -247,3 +247,40 @@ def test_node2vec_shared_neighbours_in_a_dense_clique():
     observed = np.array([(after == x).sum() for x in targets])
     expected = w * bias / (w * bias).sum() * observed.sum()
     assert stats.chisquare(observed, expected).pvalue > 1e-3
+
+
+def second_order_law(g: ProductGraph, t: int, v: int, p: float, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """node2vec's next step from v after t, from first principles: x ∈ N(v) with probability ∝ w_vx / p if
+    x = t, w_vx if x ∈ N(t), w_vx / q otherwise."""
+    lo, hi = g.indptr[v], g.indptr[v + 1]
+    targets, w = g.indices[lo:hi], g.weights[lo:hi].astype(np.float64)
+    near = np.isin(targets, g.indices[g.indptr[t]:g.indptr[t + 1]])
+    bias = np.where(targets == t, 1 / p, np.where(near, 1.0, 1 / q))
+    return targets, w * bias / (w * bias).sum()
+
+
+@pytest.mark.parametrize(("p", "q"), [(0.5, 3.0), (2.0, 0.4)])
+def test_node2vec_follows_its_law_for_every_pair_of_a_weighted_graph(p, q):
+    """Every (t, v) with enough visits, on a graph whose rows take both kernel paths for the shared class:
+    a dense, unequally weighted 9-clique (shared moves drawn from the table) and sparse, weighted chains
+    and triangles hanging off it (shared moves found by walking the two rows)."""
+    rng = np.random.default_rng(21)
+    pairs = [(a, b) for a in range(9) for b in range(a + 1, 9)]
+    pairs += [(0, 9), (9, 10), (10, 0), (10, 11), (11, 12), (12, 10), (1, 13), (13, 14), (14, 1), (2, 15), (15, 16)]
+    pairs += [(4, 17), (17, 18), (18, 4), (17, 5), (3, 19), (19, 9)]
+    weights = rng.choice([0.5, 1.0, 2.0, 4.0, 7.0], size=len(pairs)).tolist()
+    g = graph_of(pairs, weights)
+    walks = random_walks(g, num_walks=1500, walk_length=14, p=p, q=q, seed=13, progress=False)
+    triples = np.stack([walks[:, :-2].ravel(), walks[:, 1:-1].ravel(), walks[:, 2:].ravel()], axis=1)
+    triples = triples[(triples >= 0).all(axis=1)]
+    counted = pd.DataFrame(triples, columns=["t", "v", "x"]).value_counts()
+    checked = 0
+    for (t, v), group in counted.groupby(level=["t", "v"]):
+        if group.sum() < 300 or g.degree[v] < 2:
+            continue
+        targets, law = second_order_law(g, t, v, p, q)
+        observed = np.array([group.get((t, v, x), 0) for x in targets])
+        assert observed.sum() == group.sum(), (t, v)  # never a step to a non-neighbour
+        assert stats.chisquare(observed, law * observed.sum()).pvalue > 1e-5, (t, v)
+        checked += 1
+    assert checked >= 60
