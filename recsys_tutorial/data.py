@@ -20,17 +20,21 @@ import warnings
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from recsys_tutorial.download import default_cache_dir, fetch_amazon
+from recsys_tutorial.errors import warn_data
 from recsys_tutorial.synthetic import GENERATOR_VERSION, make_synthetic_amazon
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_LINE_BYTES",
     "RELATIONS",
     "DataFormatError",
     "ParseReport",
@@ -41,6 +45,7 @@ __all__ = [
     "load_dataset",
     "load_tables",
     "make_synthetic_amazon",
+    "published_counterpart",
     "read_amazon_metadata",
     "save_tables",
 ]
@@ -56,6 +61,20 @@ _KEYS_2014 = {"related", "categories", "salesRank", "imUrl"}
 _FIRST_LINES_KEPT = 5
 _DETECT_LINES = 50
 
+#: Default ``max_line_bytes``: a longer line is skipped (``line_too_long``) without ever being held whole.
+#: Generous: a real record is a few kilobytes. It bounds what one malformed line can cost in time and memory.
+MAX_LINE_BYTES = 4 * 1024 * 1024
+#: Lines whose brackets nest deeper than this are skipped (``too_deep``); real records nest at most 3 deep. It
+#: keeps both parsers far from Python's recursion limit. Brackets inside strings count too: a cheap upper bound.
+MAX_DEPTH = 100
+#: A 2014 line the fast path cannot convert (backslash escapes, stray quotes) goes to ``ast.literal_eval``, which
+#: costs ~80× the line in memory; longer such lines are skipped (``too_long_for_literal_parser``). Real 2014
+#: records are a few kilobytes (the longest in our real extracts: 15 KB).
+MAX_LITERAL_EVAL_BYTES = 256 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+_DRAIN_CHUNK = 1 << 20  # bytes read at a time while passing over an over-long line
+_PARSE_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
+
 
 class DataFormatError(ValueError):
     """A metadata file (or one of its lines) is not what the reader expects; names file, line and reason."""
@@ -68,7 +87,12 @@ class DataFormatError(ValueError):
 
 @dataclass
 class ParseReport:
-    """What happened to every record of one file: ``records_read == parsed + sum(skipped.values())``."""
+    """What happened to every record of one file: ``records_read == parsed + sum(skipped.values())``.
+
+    Relation lists a parsed record holds under keys this format does not read are counted in
+    ``dropped_relations`` (rows per reason) and ``dropped_relation_keys`` (rows per key). ``first_lines``
+    keeps the first line numbers of each skip reason and each relation-drop reason.
+    """
 
     path: str
     format: str = "unknown"
@@ -82,13 +106,43 @@ class ParseReport:
     no_relations: int = 0
     relation_rows: int = 0
     truncated: bool = False
+    corrupt: bool = False
+    stream_error: str = ""
+    dropped_relations: Counter = field(default_factory=Counter)
+    dropped_relation_keys: Counter = field(default_factory=Counter)
     slow_path: int = 0
 
-    def skip(self, reason: str, line: int) -> None:
-        self.skipped[reason] += 1
+    def _first_line(self, reason: str, line: int) -> None:
         kept = self.first_lines.setdefault(reason, [])
         if len(kept) < _FIRST_LINES_KEPT:
             kept.append(line)
+
+    def skip(self, reason: str, line: int) -> None:
+        self.skipped[reason] += 1
+        self._first_line(reason, line)
+
+    def drop_relations(self, reason: str, rows_by_key: dict[str, int], line: int) -> None:
+        """Count the relation rows one parsed record loses, per key, for ``reason``."""
+        self.dropped_relations[reason] += sum(rows_by_key.values())
+        self.dropped_relation_keys.update(rows_by_key)
+        self._first_line(reason, line)
+
+    def stream_failed(self, exc: BaseException) -> None:
+        """Note why the compressed stream stopped: it ends early (truncated) or it is corrupt."""
+        self.truncated = isinstance(exc, EOFError)
+        self.corrupt = not self.truncated
+        self.stream_error = f"{type(exc).__name__}: {exc}"
+
+    def stream_message(self) -> str:
+        """What went wrong with the compressed stream, for a warning or an error ('' when nothing did)."""
+        if self.truncated:
+            return (f"compressed stream ends early after {self.records_read:,} records (truncated — "
+                    f"{self.stream_error}); the rest of the file is missing")
+        if self.corrupt:
+            return (f"compressed stream is corrupt after {self.records_read:,} records (CRC/length mismatch or "
+                    f"bad compressed data — {self.stream_error}); records read may hold damaged data and any "
+                    "after the damage were not read")
+        return ""
 
     @property
     def n_skipped(self) -> int:
@@ -105,9 +159,14 @@ class ParseReport:
             f"{self.path} ({self.format} format): {self.records_read:,} records read, "
             f"{self.parsed:,} parsed, {self.n_skipped:,} skipped"
             + (" — FILE TRUNCATED, later records are missing" if self.truncated else "")
+            + (" — FILE CORRUPT, records may be damaged or missing" if self.corrupt else "")
         ]
         for reason, count in sorted(self.skipped.items()):
             lines.append(f"  skipped {count:,} × {reason} (first at lines {self.first_lines[reason]})")
+        for reason, rows in sorted(self.dropped_relations.items()):
+            keys = ", ".join(f"{k} {n:,}" for k, n in sorted(self.dropped_relation_keys.items()))
+            lines.append(f"  dropped {rows:,} relation rows × {reason} ({keys}; first at lines "
+                         f"{self.first_lines[reason]})")
         lines.append(
             f"  {self.relation_rows:,} relation rows; {self.no_relations:,} products without relations; "
             f"{self.price_invalid:,} invalid prices set to missing; {self.blank_lines:,} blank lines"
@@ -121,10 +180,12 @@ class ParseReport:
             ("parsed", self.parsed),
             *((f"skipped: {r}", c) for r, c in sorted(self.skipped.items())),
             ("relation rows", self.relation_rows),
+            *((f"relation rows dropped: {r}", c) for r, c in sorted(self.dropped_relations.items())),
             ("products without relations", self.no_relations),
             ("invalid prices (set to missing)", self.price_invalid),
             ("blank lines", self.blank_lines),
             ("truncated", int(self.truncated)),
+            ("corrupt", int(self.corrupt)),
         ]
         return pd.DataFrame(rows, columns=["what", "count"])
 
@@ -145,6 +206,28 @@ def _reject_constant(name: str):
 
 
 _STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _nesting_depth(line: str) -> int:
+    """Deepest nesting of [ and { in a line, counting those inside strings too (linear time). Parentheses
+    need no count: Python's parser refuses more than 200 nested levels itself, and JSON has none."""
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, _NOT_BRACKET.sub("", line))), default=0)
+
+
+class _TooLongForLiteralError(ValueError):
+    """A line needs ``ast.literal_eval`` but is longer than :data:`MAX_LITERAL_EVAL_BYTES`."""
+
+
+class _TooDeepError(ValueError):
+    """A line nests deeper than :data:`MAX_DEPTH`; refused before parsing, so no parser nears the recursion limit."""
+
+
+def _check_depth(line: str, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`_TooDeepError` when brackets nest more than ``limit`` deep; counting clears most lines."""
+    if line.count("[") + line.count("{") > limit and _nesting_depth(line) > limit:
+        raise _TooDeepError(f"brackets nest more than {limit} deep")
 
 
 def _python_literal_to_json(line: str) -> str | None:
@@ -172,19 +255,26 @@ def _python_literal_to_json(line: str) -> str | None:
 
 
 def parse_python_literal(line: str) -> object:
-    """Parse one 2014-format line without executing it. Raises ValueError/SyntaxError when invalid."""
+    """Parse one 2014-format line without executing it. Raises ValueError/SyntaxError when invalid, and
+    ValueError when brackets nest more than :data:`MAX_DEPTH` deep (never RecursionError)."""
+    _check_depth(line)
     text = _python_literal_to_json(line)
     if text is not None:
         try:
             return _STRICT_JSON.decode(text)
         except ValueError:
             pass  # e.g. ".5" or a trailing comma: valid Python, not JSON
+    if len(line) > MAX_LITERAL_EVAL_BYTES:
+        raise _TooLongForLiteralError(f"{len(line):,} characters need the slow literal parser "
+                                      f"(limit {MAX_LITERAL_EVAL_BYTES:,})")
     with warnings.catch_warnings():  # invalid escapes like "\[" warn but still parse, as in the original
         warnings.simplefilter("ignore")
         return ast.literal_eval(line)
 
 
 def _parse_json(line: str) -> object:
+    """Parse one 2018-format line; ValueError when invalid or nested more than :data:`MAX_DEPTH` deep."""
+    _check_depth(line)
     return json.loads(line)  # NaN/Infinity are accepted here and then counted as invalid prices
 
 
@@ -258,45 +348,86 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
 
 
-def _iter_lines(path: Path, report: ParseReport) -> Iterator[tuple[int, bytes]]:
-    """Yield (line number, raw bytes) and note a truncated or corrupt gzip stream in the report."""
+def _line_ending(raw: bytes) -> int:
+    """How many bytes of ``raw`` are its line ending (0, 1 or 2)."""
+    return raw.endswith(b"\n") + raw.endswith(b"\r\n")
+
+
+def _pass_over_rest(readline: Callable[[int], bytes], head: bytes) -> int:
+    """Read past the rest of an over-long line that began with ``head``, in bounded chunks; return the
+    line's length without its ending."""
+    size, tail = len(head), head[-2:]
+    while chunk := readline(_DRAIN_CHUNK):
+        size += len(chunk)
+        tail = chunk[-2:] if len(chunk) > 1 else tail[-1:] + chunk  # a "\r\n" may straddle two chunks
+        if chunk.endswith(b"\n"):
+            break
+    return size - _line_ending(tail)
+
+
+def _iter_lines(
+    path: Path, report: ParseReport, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None, int]]:
+    """Yield (line number, raw bytes, length without ending); raw is None for a line over ``max_line_bytes``,
+    which is never held whole. Strips a UTF-8 BOM from line 1; notes a bad gzip stream in the report."""
+    limit = max_line_bytes + 2  # room for "\r\n"
     with _open_binary(path) as fh:
+        readline = fh.readline
+        number = 0
         try:
-            yield from enumerate(fh, start=1)
+            while raw := readline(limit):
+                number += 1
+                cut = len(raw) == limit and not raw.endswith(b"\n")
+                if number == 1 and raw.startswith(_UTF8_BOM):
+                    raw = raw[len(_UTF8_BOM):]
+                if cut:
+                    yield number, None, _pass_over_rest(readline, raw)
+                    continue
+                size = len(raw) - _line_ending(raw)
+                yield number, (raw if size <= max_line_bytes else None), size
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            report.truncated = True
-            report.truncated_reason = f"{type(exc).__name__}: {exc}"  # type: ignore[attr-defined]
+            report.stream_failed(exc)
 
 
-def _detect_format(path: Path) -> str:
-    """Look at the first records: JSON with 2018 keys is '2018'; a Python literal dict is '2014'."""
+def _line_format(line: str) -> str | None:
+    """What one line says about the format: '2018', '2014', 'json' (an object without telling keys) or None
+    (not a record, or nested too deep to parse safely)."""
+    try:
+        record = _parse_json(line)
+    except _PARSE_ERRORS:
+        try:
+            record = parse_python_literal(line)
+        except _PARSE_ERRORS:
+            return None
+        return "2014" if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        return None
+    if _KEYS_2018 & record.keys():
+        return "2018"
+    return "2014" if _KEYS_2014 & record.keys() else "json"
+
+
+def _detect_format(path: Path, max_line_bytes: int = MAX_LINE_BYTES) -> str:
+    """Look at the first records: JSON with 2018 keys is '2018'; a Python literal dict is '2014'. A bad,
+    over-long or too-deep line is passed over here; the reader counts it as a skip."""
     report = ParseReport(str(path))
     seen_json = 0
     checked = 0
-    for _number, raw in _iter_lines(path, report):
-        line = raw.decode("utf-8", errors="replace").strip()
-        if not line:
+    for _number, raw, _size in _iter_lines(path, report, max_line_bytes):
+        line = None if raw is None else raw.decode("utf-8", errors="replace").strip()
+        if line == "":
             continue
         checked += 1
-        try:
-            record = _parse_json(line)
-            if isinstance(record, dict):
-                if _KEYS_2018 & record.keys():
-                    return "2018"
-                if _KEYS_2014 & record.keys():
-                    return "2014"
-                seen_json += 1
-        except ValueError:
-            try:
-                record = parse_python_literal(line)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                record = None
-            if isinstance(record, dict):
-                return "2014"
+        kind = None if line is None else _line_format(line)
+        if kind in ("2014", "2018"):
+            return kind
+        seen_json += kind == "json"
         if checked >= _DETECT_LINES:
             break
     if seen_json:
         return "2018"
+    if checked == 0 and (report.truncated or report.corrupt):  # gzip magic then junk is not an empty file
+        raise DataFormatError(path, None, report.stream_message())
     if checked == 0:
         raise DataFormatError(path, None, "file is empty: no records")
     raise DataFormatError(
@@ -330,6 +461,12 @@ class _Tables:
         self.run_src.append(code)
         self.run_len.append(len(items))
         self.run_rel.append(rel)
+
+    def rows_per_relation(self) -> dict[str, int]:
+        """Relation rows kept so far, per relation type."""
+        rows = np.bincount(np.frombuffer(self.run_rel, dtype=np.int8),
+                           weights=np.frombuffer(self.run_len, dtype=np.int32), minlength=len(RELATIONS))
+        return {name: int(n) for name, n in zip(RELATIONS, rows, strict=True)}
 
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         cols = self.cols
@@ -377,10 +514,51 @@ def _related_lists(record: dict, fmt: str) -> dict[str, list] | None:
     return lists
 
 
+def _foreign_relations(record: dict, fmt: str) -> dict[str, int]:
+    """Relation lists ``fmt`` does not read, as {key: rows}: 2018 keys in a 2014 record, unknown kinds inside
+    ``related``, or a 2014 ``related`` dict in a 2018 record. Empty lists lose nothing and are left out."""
+    related = record.get("related")
+    if fmt == "2014":
+        if ("also_buy" not in record and "also_view" not in record
+                and (not isinstance(related, dict) or related.keys() <= _RELATION_CODE.keys())):
+            return {}  # the common case, checked first: the reader calls this once per record
+        found = {key: record[key] for key in _RELATIONS_2018.keys() & record.keys()}
+        if isinstance(related, dict) and not related.keys() <= _RELATION_CODE.keys():
+            found.update((f"related.{k}", v) for k, v in related.items() if k not in _RELATION_CODE)
+    elif related is None:
+        return {}
+    else:
+        found = {f"related.{k}": v for k, v in related.items()} if isinstance(related, dict) else {"related": related}
+    rows = {key: len(v) if isinstance(v, list) else int(v is not None) for key, v in found.items()}
+    return {key: n for key, n in rows.items() if n}
+
+
+def _relation_kind(key: str) -> str:
+    """The relation type a dropped key would have given: ``also_buy`` → ``also_bought``, ``related.x`` → ``x``."""
+    name = key.removeprefix("related.")
+    return _RELATIONS_2018.get(name, name)
+
+
+def _dropped_relations_message(report: ParseReport, kept: dict[str, int]) -> str:
+    """Say which relation lists were dropped, which relation types were lost entirely, and the likely fix."""
+    parts = []
+    for key, rows in sorted(report.dropped_relation_keys.items()):
+        kind = _relation_kind(key)
+        lost = f" — the whole {kind} relation kind is lost" if not kept.get(kind) else f" ({kept[kind]:,} kept)"
+        parts.append(f"{key}: {rows:,} rows{lost}")
+    reasons = ", ".join(f"{r}, first at lines {report.first_lines[r]}" for r in sorted(report.dropped_relations))
+    other = "2018" if report.format == "2014" else "2014"
+    foreign = report.format == "2018" or not _RELATIONS_2018.keys().isdisjoint(report.dropped_relation_keys)
+    hint = f"; lines of the {other} format read as {report.format}? pass format='{other}' or 'auto'" if foreign else ""
+    return (f"{report.path}: relation lists the {report.format} format does not read were dropped ({reasons}): "
+            + "; ".join(parts) + hint)
+
+
 def read_amazon_metadata(
     path: str | os.PathLike,
     format: str = "auto",
     on_bad_lines: str = "skip",
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> tuple[pd.DataFrame, pd.DataFrame, ParseReport]:
     """Stream an Amazon metadata file (``.gz`` or plain) into ``(products, relations, report)``.
 
@@ -388,14 +566,22 @@ def read_amazon_metadata(
     levels 1–4 from the first category path, and sales rank. ``relations``: one row per
     (asin, related, relation) listed by a product. ``on_bad_lines="error"`` raises
     :class:`DataFormatError` at the first bad record; ``"skip"`` counts it in the report.
+    ``max_line_bytes`` (default 4 MiB, :data:`MAX_LINE_BYTES`) bounds the work one line may cost: a longer
+    line (bytes, without its ending) is passed over in chunks, never parsed, and skipped as ``line_too_long``;
+    a line nested more than :data:`MAX_DEPTH` deep is skipped as ``too_deep``. A UTF-8 BOM is ignored.
+    Relation lists under keys the format does not read (2018 keys read as 2014, or the reverse) are counted
+    in ``report.dropped_relations``; dropped relations, skipped records and a truncated or corrupt stream
+    each raise a :class:`~recsys_tutorial.errors.DataWarning`.
     """
     path = Path(path)
     if on_bad_lines not in ("skip", "error"):
         raise ValueError(f"on_bad_lines must be 'skip' or 'error', got {on_bad_lines!r}")
+    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int) or max_line_bytes < 1:
+        raise ValueError(f"max_line_bytes must be a positive integer, got {max_line_bytes!r}")
     if not path.is_file():
         raise FileNotFoundError(f"metadata file not found: {path}")
     if format == "auto":
-        format = _detect_format(path)
+        format = _detect_format(path, max_line_bytes)
     elif format not in ("2014", "2018"):
         raise ValueError(f"format must be 'auto', '2014' or '2018', got {format!r}")
     parse = parse_python_literal if format == "2014" else _parse_json
@@ -409,7 +595,11 @@ def read_amazon_metadata(
             raise DataFormatError(path, number, reason + (f" ({detail})" if detail else ""))
         report.skip(reason, number)
 
-    for number, raw in _iter_lines(path, report):
+    for number, raw, size in _iter_lines(path, report, max_line_bytes):
+        if raw is None:
+            report.records_read += 1
+            bad("line_too_long", number, f"{size:,} bytes, more than max_line_bytes={max_line_bytes:,}")
+            continue
         try:
             line = raw.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
@@ -422,7 +612,13 @@ def read_amazon_metadata(
         report.records_read += 1
         try:
             record = parse(line)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        except (_TooDeepError, RecursionError) as exc:
+            bad("too_deep", number, str(exc) or type(exc).__name__)
+            continue
+        except _TooLongForLiteralError as exc:
+            bad("too_long_for_literal_parser", number, str(exc))
+            continue
+        except _PARSE_ERRORS as exc:
             bad("unparsable", number, f"not a {'Python literal' if format == '2014' else 'JSON object'}: "
                 f"{type(exc).__name__}")
             continue
@@ -444,6 +640,9 @@ def read_amazon_metadata(
             bad("duplicate_asin", number, f"{asin} was already read")
             continue
         tables.product_code.add(code)
+        foreign = _foreign_relations(record, format)
+        if foreign:
+            report.drop_relations("unknown_relation_key", foreign, number)
 
         price, invalid = _price(record.get("price"))
         report.price_invalid += invalid
@@ -474,18 +673,21 @@ def read_amazon_metadata(
         report.relation_rows += n_rel
         report.parsed += 1
 
-    if report.truncated:
-        msg = (f"compressed stream ends early after {report.records_read:,} records "
-               f"({getattr(report, 'truncated_reason', 'truncated')}); the rest of the file is missing")
+    if report.truncated or report.corrupt:
+        msg = report.stream_message()
         if on_bad_lines == "error":
             raise DataFormatError(path, report.records_read + report.blank_lines + 1, msg)
-        logger.warning("%s: %s", path, msg)
-    if report.records_read == 0:
+        warn_data(f"{path}: {msg}", logger)
+    if report.records_read == 0 and not (report.truncated or report.corrupt):
         raise DataFormatError(path, None, "file is empty: no records")
+    if report.records_read == 0:
+        raise DataFormatError(path, None, report.stream_message())
     if report.parsed == 0:
         raise DataFormatError(path, None, "no record could be parsed:\n" + report.summary())
+    if report.dropped_relations:
+        warn_data(_dropped_relations_message(report, tables.rows_per_relation()), logger)
     if report.n_skipped:
-        logger.warning("%s", report.summary())
+        warn_data(f"{report.n_skipped:,} of {report.records_read:,} records skipped — " + report.summary(), logger)
     else:
         logger.info("%s", report.summary())
     products, relations = tables.frames()
@@ -589,6 +791,18 @@ def is_metadata_path(dataset: str | os.PathLike) -> bool:
             or Path(dataset).is_file())
 
 
+#: The 2014 files the original project published results for, by file name (a download or your own copy).
+PUBLISHED_FILES = {"meta_Electronics.json.gz": "Electronics", "meta_Books.json.gz": "Books"}
+
+
+def published_counterpart(report: ParseReport) -> str | None:
+    """``"Electronics"`` or ``"Books"`` when ``report`` read the 2014 file the original published numbers for,
+    else None: only then are the original's numbers a comparison rather than a reference."""
+    if report.format != "2014":
+        return None
+    return PUBLISHED_FILES.get(Path(report.path).name)
+
+
 def dataset_name(dataset: str | os.PathLike) -> str:
     """A short name for pages and result records: the file name of a path (no folders), else the name itself."""
     return Path(dataset).name if is_metadata_path(dataset) else str(dataset)
@@ -607,12 +821,16 @@ def load_dataset(
     2014 or 2018 release (``version``; case-insensitive, downloaded once and cached), or the path of a
     metadata file in either format (detected from its lines).
     """
+    from recsys_tutorial.download import check_cached, record_verified  # here: this edit keeps to load_dataset
+
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if not is_metadata_path(dataset) and str(dataset).lower() == "synthetic":
         path = cache / "synthetic" / f"meta_synthetic_n{n_products}_s{seed}_g{GENERATOR_VERSION}.json.gz"
-        if not path.exists():
+        # A truncated or corrupt cached file is moved aside with one DataWarning and generated again.
+        if not check_cached(path, then="generating it again"):
             logger.info("generating synthetic metadata for %s products at %s", f"{n_products:,}", path)
             make_synthetic_amazon(path, n_products=n_products, seed=seed)
+            record_verified(path, source=f"make_synthetic_amazon(n_products={n_products}, seed={seed})")
         return read_amazon_metadata(path, format="2014")
     if is_metadata_path(dataset):
         path = Path(dataset).expanduser()
