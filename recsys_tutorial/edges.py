@@ -13,16 +13,26 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_WEIGHTS", "EdgeReport", "build_edges"]
+from recsys_tutorial.errors import warn_data
+
+__all__ = ["DEFAULT_WEIGHTS", "WEIGHT_RANGE", "EdgeReport", "build_edges", "weight_problem"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = {"bought_together": 1.2, "also_bought": 1.0, "also_viewed": 0.5}
+#: Edge weights are stored as float32: below its smallest normal number they round to 0 (or lose precision),
+#: above its largest to inf, and either breaks the walks' alias tables. Out-of-range weights are rejected.
+WEIGHT_RANGE = (float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max))
+WEIGHT_RULE = (f"weights must be positive float32 numbers in [{WEIGHT_RANGE[0]:.3g}, {WEIGHT_RANGE[1]:.3g}]; "
+               "walks depend only on weight ratios, so multiply or divide every weight by one constant")
+#: A source filter that leaves less than this share of the weighted rows gets a DataWarning naming its switch.
+_NEARLY_ALL = 0.95
 
 
 @dataclass
 class EdgeReport:
-    """Counts of what each rule removed; also stored in ``edges.attrs['report']``."""
+    """Counts of what each rule removed; also stored in ``edges.attrs['report']``. Every row is accounted for:
+    ``relation_rows = rows_unweighted_relation + rows_from_filtered_sources + self_pairs_dropped + rows_used``."""
 
     relation_rows: int
     rows_unweighted_relation: int
@@ -44,6 +54,33 @@ class EdgeReport:
         )
 
 
+def weight_problem(src: np.ndarray, dst: np.ndarray, weights: np.ndarray, num_nodes: int,
+                   labels: np.ndarray | pd.Index | None = None) -> str | None:
+    """Why these edge weights cannot be stored as float32 and walked (first bad edge or node), or None.
+
+    Each weight must lie in ``WEIGHT_RANGE``, and so must each node's total (the walks' row sums). O(E).
+    ``labels[i]`` names node i in the message (default: its id).
+    """
+    w = np.asarray(weights, np.float64)
+    bad = ~((w >= WEIGHT_RANGE[0]) & (w <= WEIGHT_RANGE[1]))
+    if bad.any():
+        i = int(np.argmax(bad))
+        return f"edge row {i} ({src[i]}, {dst[i]}) has weight {w[i]:.3g}: {WEIGHT_RULE}"
+    strength = np.bincount(src, w, num_nodes) + np.bincount(dst, w, num_nodes)
+    if len(strength) and strength.max() > WEIGHT_RANGE[1]:
+        v = int(np.argmax(strength))
+        name = v if labels is None else repr(labels[v])
+        return f"node {name} has weights summing to {strength[v]:.3g}, beyond float32: {WEIGHT_RULE}"
+    return None
+
+
+def _check_relation_weights(weights: dict[str, float]) -> None:
+    """Each relation weight is 0 (relation off) or a float32-safe positive number; NaN, inf, < 0 are errors."""
+    for name, value in weights.items():
+        if value != 0 and not WEIGHT_RANGE[0] <= value <= WEIGHT_RANGE[1]:
+            raise ValueError(f"relation weight {name}={value!r}: use 0 to switch a relation off, else {WEIGHT_RULE}")
+
+
 def build_edges(
     products: pd.DataFrame,
     relations: pd.DataFrame,
@@ -61,6 +98,7 @@ def build_edges(
     unknown = set(weights) - set(relations["relation"].cat.categories)
     if unknown:
         raise ValueError(f"weights name unknown relation types: {sorted(unknown)}")
+    _check_relation_weights(weights)
     asin_codes = _codes(relations["asin"])
     related_codes = _codes(relations["related"])
     categories = relations["asin"].cat.categories
@@ -74,9 +112,9 @@ def build_edges(
 
     # Source filters, evaluated per product code.
     n_codes = len(categories)
-    product_codes = categories.get_indexer(products["asin"].astype(str))
+    product_codes = categories.get_indexer(products["asin"].astype(str))  # -1: a product without relations
     titled = np.zeros(n_codes, bool)
-    titled[product_codes[products["title"].notna().to_numpy()]] = True
+    titled[product_codes[products["title"].notna().to_numpy() & (product_codes >= 0)]] = True
     ab_code = list(rel_names).index("also_bought") if "also_bought" in rel_names else -1
     ab_rows = relations["relation"].cat.codes.to_numpy() == ab_code
     n_also_bought = np.bincount(asin_codes[ab_rows], minlength=n_codes)
@@ -108,6 +146,9 @@ def build_edges(
     key = lo * len(vocab) + hi
     uniq, inverse = np.unique(key, return_inverse=True)
     summed = np.bincount(inverse, weights=w, minlength=len(uniq))
+    problem = weight_problem(uniq // max(len(vocab), 1), uniq % max(len(vocab), 1), summed, len(vocab))
+    if problem:
+        raise ValueError(f"summed relation weights do not fit float32 ({problem})")
     edges = pd.DataFrame(
         {
             "src": (uniq // max(len(vocab), 1)).astype(np.int32),
@@ -129,7 +170,26 @@ def build_edges(
     )
     edges.attrs["report"] = asdict(report)
     logger.info("%s", report.summary())
+    untitled, sparse = no_title & require_title, few & ~(no_title & require_title)  # per source: who dropped it
+    rows_untitled, rows_sparse = ((dropped[asin_codes] & (row_weight > 0)).sum() for dropped in (untitled, sparse))
+    causes = [
+        f"require_title=True removed {rows_untitled:,} rows of {untitled.sum():,} sources without a title (real "
+        "2018 extracts often lack them; pass require_title=False to keep them)" if rows_untitled else "",
+        f"min_also_bought={min_also_bought} removed {rows_sparse:,} rows of {sparse.sum():,} sources with fewer "
+        "also_bought entries (pass min_also_bought=0 to keep them)" if rows_sparse else "",
+    ]
+    _warn_if_filtered_out(report, [cause for cause in causes if cause])
     return edges, vocab
+
+
+def _warn_if_filtered_out(report: EdgeReport, causes: list[str]) -> None:
+    """DataWarning when the source filters leave (nearly) nothing or no edge is left, naming the switches."""
+    weighted = report.relation_rows - report.rows_unweighted_relation
+    if report.edges and report.rows_from_filtered_sources < _NEARLY_ALL * weighted:
+        return
+    why = "; ".join(causes) or report.summary()
+    warn_data(f"build_edges kept {report.edges:,} edges from {weighted:,} weighted relation rows: {why}", logger,
+              stacklevel=4)
 
 
 def _codes(column: pd.Series) -> np.ndarray:

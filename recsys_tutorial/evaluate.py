@@ -18,8 +18,11 @@ Beyond the original's ROC-AUC on uniform negatives (original-work.md B5, B7; pee
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from recsys_tutorial.edges import WEIGHT_RANGE, WEIGHT_RULE, weight_problem
+from recsys_tutorial.recommend import best_k
 from recsys_tutorial.split import Split, degree_negatives, pair_keys, uniform_negatives
 
 __all__ = [
@@ -450,7 +455,7 @@ def ranking_metrics(scorer: np.ndarray | Callable[[np.ndarray], np.ndarray], spl
     co-purchase is no test). ``scorer`` is a vector matrix (cosine, see ``cosine_scorer``) or a function
     ``queries -> (len(queries), num_nodes)`` score rows; -inf marks a product that cannot be recommended and
     never counts as a hit. Recall@k = hits in the top k / held-out neighbours; NDCG@k uses binary gains.
-    Ties are broken in an arbitrary but fixed order.
+    Equal scores go to the lower product id (``recommend.best_k``, the package's one top-k).
     """
     if not ks or min(ks) < 1:
         raise ValueError(f"ks must be positive, got {ks}")
@@ -478,8 +483,7 @@ def ranking_metrics(scorer: np.ndarray | Callable[[np.ndarray], np.ndarray], spl
         sub = adj[q]
         rows[np.repeat(np.arange(len(q)), np.diff(sub.indptr)), sub.indices] = -np.inf
         rows[np.arange(len(q)), q] = -np.inf
-        top = np.argpartition(-rows, kmax - 1, axis=1)[:, :kmax] if kmax < n else np.tile(np.arange(n), (len(q), 1))
-        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(rows, top, 1), axis=1, kind="stable"), 1)
+        top, _ = best_k(rows, kmax)  # the package's one top-k: ties go to the lower id
         keys = q[:, None].astype(np.int64) * n + top
         pos = np.searchsorted(relevant_keys, keys).clip(0, len(relevant_keys) - 1)
         hit = (relevant_keys[pos] == keys) & np.isfinite(np.take_along_axis(rows, top, 1))
@@ -659,34 +663,35 @@ def read_edge_list(path: str | Path) -> tuple[pd.DataFrame, pd.Index, EdgeListRe
 
     Node tokens are arbitrary strings, numbered 0..n-1 in order of first appearance (``nodes[i]`` is node
     i's token). Edges are undirected; self-loops and repeated pairs (either direction; the first weight
-    wins) are dropped and counted. A malformed line raises ``ValueError`` naming its line number.
+    wins) are dropped and counted: ``lines = comments + self_loops + duplicates + edges``. A UTF-8 BOM is
+    skipped. A malformed line (not UTF-8, wrong columns, a weight outside float32's range) raises ``ValueError``
+    naming the file and line number.
     """
     path = Path(path)
     sources: list[str] = []
     targets: list[str] = []
     weights: list[float] = []
     comments = lines = 0
-    with open(path, encoding="utf-8") as fh:
-        for lines, line in enumerate(fh, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                comments += 1
-                continue
-            parts = text.split()
-            if len(parts) not in (2, 3):
-                raise ValueError(f"{path}, line {lines}: expected 'source target [weight]', "
-                                 f"got {len(parts)} columns: {text[:80]!r}")
-            weight = 1.0
-            if len(parts) == 3:
-                try:
-                    weight = float(parts[2])
-                except ValueError:
-                    raise ValueError(f"{path}, line {lines}: weight {parts[2]!r} is not a number") from None
-                if not (np.isfinite(weight) and weight > 0):
-                    raise ValueError(f"{path}, line {lines}: weight {parts[2]!r} must be positive and finite")
-            sources.append(parts[0])
-            targets.append(parts[1])
-            weights.append(weight)
+    for lines, line in enumerate(_text_lines(path), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            comments += 1
+            continue
+        parts = text.split()
+        if len(parts) not in (2, 3):
+            raise ValueError(f"{path}, line {lines}: expected 'source target [weight]', "
+                             f"got {len(parts)} columns: {text[:80]!r}")
+        weight = 1.0
+        if len(parts) == 3:
+            try:
+                weight = float(parts[2])
+            except ValueError:
+                raise ValueError(f"{path}, line {lines}: weight {parts[2]!r} is not a number") from None
+            if not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:  # NaN, inf, ≤ 0, or 0 / inf in float32
+                raise ValueError(f"{path}, line {lines}: weight {parts[2]!r} is out of range: {WEIGHT_RULE}")
+        sources.append(parts[0])
+        targets.append(parts[1])
+        weights.append(weight)
     a, b = np.array(sources, dtype=object), np.array(targets, dtype=object)
     loop = a == b
     codes, nodes = pd.factorize(np.column_stack([a[~loop], b[~loop]]).ravel())
@@ -697,8 +702,81 @@ def read_edge_list(path: str | Path) -> tuple[pd.DataFrame, pd.Index, EdgeListRe
     edges = pd.DataFrame({"src": lo[first].astype(np.int32), "dst": hi[first].astype(np.int32), "weight": w[first]})
     if edges.empty:
         raise ValueError(f"{path}: no edges (besides self-loops)")
+    problem = weight_problem(edges["src"].to_numpy(), edges["dst"].to_numpy(), edges["weight"].to_numpy(), len(nodes),
+                             labels=nodes)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
     report = EdgeListReport(lines, comments, int(loop.sum()), int((~first).sum()), len(nodes), len(edges))
     return edges, pd.Index(nodes), report
+
+
+def _text_lines(path: Path) -> Iterator[str]:
+    """The file's lines, decoded as UTF-8 with a leading BOM dropped; not UTF-8: a ValueError naming the line."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            yield from fh
+    except UnicodeDecodeError:
+        with open(path, "rb") as fh:  # the slow path, only after a failure: find the first undecodable line
+            for number, raw in enumerate(fh, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise ValueError(f"{path}, line {number}: not UTF-8 text (byte {err.start + 1}: "
+                                     f"{raw[err.start:err.start + 1]!r}); save the file as UTF-8") from None
+        raise
+
+
+def _positive_number(text: str) -> float:
+    """argparse type for p and q: a finite number above 0 (the walks divide by them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
+
+
+def _integer_from(least: int) -> Callable[[str], int]:
+    """argparse type: an integer ≥ ``least`` (a window of 0 kills the interpreter inside gensim)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return parse
+
+
+def _held_out_or_usage_error(parser: argparse.ArgumentParser, edges: pd.DataFrame, num_nodes: int, seed: int) -> int:
+    """How many edges the protocol will hold out; a usage error, before any work, if none can be or the graph
+    has fewer non-edges than edges to draw as negatives."""
+    held_out = int(connected_removal(edges, num_nodes, 0.5, seed).sum())  # the protocol's own draw
+    if not held_out:
+        parser.error(f"no edge can be held out: all {len(edges):,} edges are needed to keep the graph connected "
+                     "(it is a tree or forest); the protocol needs a graph with cycles")
+    non_edges = num_nodes * (num_nodes - 1) // 2 - len(edges)
+    if non_edges < len(edges):
+        parser.error(f"the graph is too dense for the protocol: {len(edges):,} edges but only {non_edges:,} "
+                     "non-edges to draw as negatives")
+    return held_out
+
+
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit while the protocol runs, so temp folders (word2vec's corpus) are removed."""
+    if threading.current_thread() is not threading.main_thread():  # signals can only be set from the main thread
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -706,27 +784,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recsys_tutorial.evaluate", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     proto = commands.add_parser("node2vec-protocol", help="the node2vec paper's link-prediction protocol",
-                                description=node2vec_protocol.__doc__.splitlines()[0])
+                                description=node2vec_protocol.__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     proto.add_argument("edges", type=Path, help="edge list: 'source target [weight]' per line, '#' comments")
-    proto.add_argument("--p", type=float, default=1.0, help="return parameter (default 1)")
-    proto.add_argument("--q", type=float, default=1.0, help="in-out parameter (default 1)")
-    proto.add_argument("--seed", type=int, default=0)
-    proto.add_argument("--dim", type=int, default=128, help="embedding dimension d")
-    proto.add_argument("--walks", type=int, default=10, help="walks per node r")
-    proto.add_argument("--length", type=int, default=80, help="walk length l")
-    proto.add_argument("--window", type=int, default=10, help="skip-gram window k")
-    proto.add_argument("--workers", type=int, default=1, help="gensim threads (1 is repeatable)")
+    proto.add_argument("--p", type=_positive_number, default=1.0, help="return parameter, > 0")
+    proto.add_argument("--q", type=_positive_number, default=1.0, help="in-out parameter, > 0")
+    proto.add_argument("--seed", type=_integer_from(0), default=0, help="seed of the split, walks and word2vec")
+    proto.add_argument("--dim", type=_integer_from(1), default=128, help="embedding dimension d")
+    proto.add_argument("--walks", type=_integer_from(1), default=10, help="walks per node r")
+    proto.add_argument("--length", type=_integer_from(2), default=80, help="walk length l, at least 2")
+    proto.add_argument("--window", type=_integer_from(1), default=10, help="skip-gram window k")
+    proto.add_argument("--workers", type=_integer_from(1), default=1, help="gensim threads (1 is repeatable)")
     args = parser.parse_args(argv)
     try:
         edges, nodes, report = read_edge_list(args.edges)
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        parser.error(str(err))
+    except (OSError, ValueError) as err:
+        proto.error(str(err))
+    held_out = _held_out_or_usage_error(proto, edges, len(nodes), args.seed)
     print(report.summary())
     embed = walk_embedder(p=args.p, q=args.q, dim=args.dim, num_walks=args.walks, walk_length=args.length,
                           window=args.window, seed=args.seed, workers=args.workers)
-    result = node2vec_protocol(edges, embed, seed=args.seed, num_nodes=len(nodes))
+    with _sigterm_as_exit():
+        result = node2vec_protocol(edges, embed, seed=args.seed, num_nodes=len(nodes))
     print(f"removed {result.removed_fraction:.1%} of the edges (residual graph connected); classifier trained on "
           f"{result.train_pairs:,} pairs, tested on {result.test_pairs:,}")
+    if held_out < round(0.5 * len(edges)):
+        print(f"warning: held out {held_out:,} of {len(edges):,} edges ({held_out / len(edges):.1%}), not half: the "
+              f"other {len(edges) - held_out:,} form a spanning forest, kept so the residual graph stays connected; "
+              f"the test AUCs rest on {held_out:,} held-out edge{'s' * (held_out != 1)}")
     print(f"{'method':<40}{'test AUC':>10}")
     for name, auc in result.operator_auc.items():
         print(f"{f'walks+SGNS (p={args.p:g}, q={args.q:g}) {name}':<40}{auc:>10.4f}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Split", "degree_negatives", "pair_keys", "train_val_split", "uniform_negatives"]
+__all__ = ["Split", "degree_negatives", "node_ids", "pair_keys", "train_val_split", "uniform_negatives"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,28 @@ def pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """One int64 key per undirected pair, min · n + max: pairs compare, sort and deduplicate as numbers."""
     lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
     return lo * n + hi
+
+
+def node_ids(edges: pd.DataFrame, column: str, num_nodes: int | None = None) -> np.ndarray:
+    """``edges[column]`` as node ids, or a ValueError naming the column and the first bad row.
+
+    A NaN, negative, fractional or too-large id would be cast silently (NaN → a huge negative, 1.5 → 1) and
+    invent edges; integral floats (2.0) pass. O(n), vectorised; integer columns come back unconverted.
+    """
+    series = edges[column]
+    rule = "node ids must lie in " + (f"[0, {num_nodes})" if num_nodes is not None else "[0, n)") + " and be integers"
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+        first = f"row {series.index[0]} is {series.iloc[0]!r}" if len(series) else "no rows"
+        raise ValueError(f"{rule}: edges[{column!r}] has dtype {series.dtype} ({first})")
+    integer = isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu"  # numpy ints; nullable ones go via float
+    values = series.to_numpy() if integer else series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = values < 0 if integer else ~((values >= 0) & np.isfinite(values) & (values == np.floor(values)))
+    if num_nodes is not None:
+        bad |= values >= num_nodes
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{rule}: edges[{column!r}] row {series.index[i]} is {series.iloc[i]}")
+    return values if values.dtype.kind == "i" else values.astype(np.int64)
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -149,8 +171,8 @@ def train_val_split(
         raise ValueError(f"val_frac must be in (0, 1), got {val_frac}")
     if negatives not in ("uniform", "degree"):
         raise ValueError(f"negatives must be 'uniform' or 'degree', got {negatives!r}")
-    src = edges["src"].to_numpy().astype(np.int64)
-    dst = edges["dst"].to_numpy().astype(np.int64)
+    src = node_ids(edges, "src", num_nodes).astype(np.int64)
+    dst = node_ids(edges, "dst", num_nodes).astype(np.int64)
     if len(src) < 2:
         raise ValueError("need at least two edges to split")
     if (src == dst).any():
@@ -160,10 +182,13 @@ def train_val_split(
     forbidden = np.sort(keys)
     if (np.diff(forbidden) == 0).any():
         raise ValueError("edges contain duplicate undirected pairs; sum their weights first (build_edges does)")
+    n_val = int(val_frac * len(src))
+    if n_val < 1:
+        raise ValueError(f"val_frac={val_frac:g} holds out no edge of {len(src)} (val_frac × edges = "
+                         f"{val_frac * len(src):.3g} < 1): use a larger val_frac or a graph with more edges")
 
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(src))
-    n_val = int(val_frac * len(src))
     val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
     train = edges.iloc[train_idx].reset_index(drop=True)
     degree = np.bincount(np.concatenate([src[train_idx], dst[train_idx]]), minlength=n)

@@ -37,6 +37,9 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 from tqdm import tqdm
 
+from recsys_tutorial.edges import weight_problem
+from recsys_tutorial.split import node_ids
+
 __all__ = ["PAD", "ProductGraph", "random_walks"]
 
 logger = logging.getLogger(__name__)
@@ -81,13 +84,11 @@ class ProductGraph:
         Pass the split's ``validation`` pairs to assert that no validation positive is in the graph:
         a walk over a held-out edge would leak the answer into the embeddings.
         """
-        src = edges["src"].to_numpy()
-        dst = edges["dst"].to_numpy()
+        src, dst = node_ids(edges, "src", num_nodes), node_ids(edges, "dst", num_nodes)
         w = edges["weight"].to_numpy() if "weight" in edges else np.ones(len(src), np.float32)
-        if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= num_nodes):
-            raise ValueError(f"edge ids must lie in [0, {num_nodes})")
-        if (w <= 0).any() or not np.isfinite(w).all():
-            raise ValueError("edge weights must be positive and finite")
+        problem = weight_problem(src, dst, w, num_nodes)
+        if problem:
+            raise ValueError(problem)
         if (src == dst).any():
             raise ValueError("edges contain self-pairs; build_edges drops them")
         if validation is not None:
@@ -583,6 +584,17 @@ def _walk_chunk(indptr, alias, index, order, starts, walk_ids, seed, inv_p, inv_
 # ----------------------------------------------------------------------------------------------------
 
 
+def _check_walk_arguments(p: float, q: float, **counts: int) -> None:
+    """A ValueError naming the argument for what the kernel would misread: float or < 1 counts, a negative
+    seed (0 is the least), NaN, infinite or non-positive p or q."""
+    for name, value in counts.items():
+        least = 0 if name == "seed" else 1
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise ValueError(f"{name} must be an integer, at least {least}; got {value} ({type(value).__name__})")
+    if not all(isinstance(x, int | float | np.number) and np.isfinite(x) and x > 0 for x in (p, q)):
+        raise ValueError(f"p and q must be positive and finite, got p={p}, q={q}")
+
+
 def _round_order(active: np.ndarray, seed: int, r: int) -> np.ndarray:
     """Start nodes of round r: every non-isolated node once, shuffled by (seed, r)."""
     return np.random.default_rng([seed, r]).permutation(active)
@@ -606,10 +618,7 @@ def random_walks(
     values give node2vec walks. ``out`` writes to a memory-mapped ``.npy`` in chunks (for graphs whose
     walks don't fit in memory) and returns it opened read-only. Same seed → same walks, any thread count.
     """
-    if num_walks < 1 or walk_length < 1:
-        raise ValueError("num_walks and walk_length must be at least 1")
-    if p <= 0 or q <= 0:
-        raise ValueError(f"p and q must be positive, got p={p}, q={q}")
+    _check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=chunk_size, seed=seed, p=p, q=q)
     active = np.flatnonzero(graph.degree > 0).astype(np.int32)
     second_order = not (p == 1.0 and q == 1.0)
     shape = (num_walks * len(active), walk_length)
