@@ -366,7 +366,8 @@ def _table(columns: dict[str, tuple[list[str], float, str]], fill: list, title: 
 def results_table(results: pd.DataFrame, original: pd.DataFrame | None = None, title: str = "Results") -> go.Figure:
     """Table of every recorded method: ROC-AUC (all / seen / unseen / degree-matched), ranking metrics if
     recorded, runtime, and with ``original`` (e.g. ``results.ORIGINAL_RESULTS``) the original's published
-    numbers beside ours (see ``results.with_original``). Rows without any metric (data-pipeline records) are
+    numbers beside ours where the data is the file they were published for (see ``results.with_original``;
+    otherwise no original columns are shown). Rows without any metric (data-pipeline records) are
     left out; missing values read "—". A dataset shared by every row goes in the title instead of a column.
     """
     frame = with_original(results, original) if original is not None else results.copy()
@@ -388,7 +389,7 @@ def results_table(results: pd.DataFrame, original: pd.DataFrame | None = None, t
         columns[header] = ([_format_auc(v) for v in frame[column]], 1, "right")
     columns["runtime"] = ([_format_seconds(v) for v in frame["runtime_s"]], 1.2, "right")
     fill = ["white"] * len(columns)
-    if original is not None:
+    if original is not None and frame["original_dataset"].notna().any():
         columns["original<br>AUC all"] = ([_format_auc(v) for v in frame["original_auc_all"]], 1, "right")
         columns["original<br>AUC seen"] = ([_format_auc(v) for v in frame["original_auc_seen"]], 1, "right")
         columns["original<br>runtime"] = ([_format_seconds(v) for v in frame["original_runtime_s"]], 1.2, "right")
@@ -403,36 +404,21 @@ def results_table(results: pd.DataFrame, original: pd.DataFrame | None = None, t
 
 
 def nearest_neighbours(vectors: np.ndarray, query_ids: Sequence[int] | np.ndarray, k: int = 5,
-                       candidates: np.ndarray | None = None, batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+                       candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(ids, scores)``, both ``(len(query_ids), k)``: each query's k most cosine-similar products, best first.
 
     The query itself, products with a zero vector and (if given) products where ``candidates`` is False are
-    never returned; where fewer than k remain, ids are -1 and scores -inf. Works through ``vectors`` in
-    batches, so the full similarity matrix is never held.
+    never returned; where fewer than k remain, ids are -1 and scores -inf. The package's one exact top-k,
+    :func:`recsys_tutorial.recommend.top_k`, does the work in batches of bounded memory.
     """
+    from recsys_tutorial.recommend import Embeddings, top_k
+
     query_ids = np.asarray(query_ids, dtype=np.int64)
-    query = vectors[query_ids].astype(np.float64)
-    norms = np.linalg.norm(query, axis=1, keepdims=True)
+    norms = np.linalg.norm(vectors[query_ids], axis=1)
     if (norms == 0).any():
-        raise ValueError(f"queries {query_ids[norms[:, 0] == 0].tolist()} have no embedding (zero vector)")
-    query /= norms
-    rows = np.arange(len(query_ids))[:, None]
-    best_ids = np.empty((len(query_ids), 0), dtype=np.int64)
-    best = np.empty((len(query_ids), 0), dtype=np.float64)
-    for lo in range(0, len(vectors), batch_size):
-        block = vectors[lo:lo + batch_size].astype(np.float64)
-        block_norms = np.linalg.norm(block, axis=1)
-        dots = query @ block.T
-        scores = np.divide(dots, block_norms, out=np.full_like(dots, -np.inf), where=block_norms > 0)
-        ids = np.broadcast_to(np.arange(lo, lo + len(block)), scores.shape)
-        scores[ids == query_ids[:, None]] = -np.inf
-        if candidates is not None:
-            scores[:, ~np.asarray(candidates[lo:lo + batch_size], dtype=bool)] = -np.inf
-        merged, merged_ids = np.concatenate([best, scores], axis=1), np.concatenate([best_ids, ids], axis=1)
-        top = np.argsort(-merged, axis=1, kind="stable")[:, :k]
-        best, best_ids = merged[rows, top], merged_ids[rows, top]
-    best_ids = np.where(np.isfinite(best), best_ids, -1)
-    return best_ids, best
+        raise ValueError(f"queries {query_ids[norms == 0].tolist()} have no embedding (zero vector)")
+    emb = Embeddings.from_vectors(vectors, pd.RangeIndex(len(vectors)), "plot")
+    return top_k(emb, query_ids, k, candidates=candidates)
 
 
 def similar_products(query_ids: Sequence[int] | np.ndarray, vectors: np.ndarray,

@@ -15,6 +15,7 @@ EXPECTED = {
     "bench_data.py": {"total_s", "speedup_vs_original", "peak_rss_gb"},
     "bench_train.py": {"ratio", "sgns_auc", "gensim_auc"},
     "bench_evaluate.py": {"seconds", "pairs", "peak_rss_gb"},
+    "bench_recommend.py": {"ours_s", "faiss_flat_recall", "faiss_hnsw_recall", "hnswlib_recall"},
     "bench_realism.py": {"clustering_ge2", "median_degree", "sgns1", "gensim1", "mfbias", "pa"},
 }
 
@@ -35,3 +36,5 @@ def test_benchmark_runs_at_ci_scale(root, script):
     assert EXPECTED[script] <= set(values), values
     for key in EXPECTED[script]:
         assert float(values[key]) >= 0, (key, values[key])
+    if script == "bench_recommend.py":  # two exact searches agree (ties aside: random vectors have none)
+        assert float(values["faiss_flat_recall"]) == 1.0

@@ -158,7 +158,7 @@ def results_frame() -> pd.DataFrame:
 
 
 def test_results_table():
-    fig = plots.results_table(results_frame(), ORIGINAL_RESULTS)
+    fig = plots.results_table(results_frame().assign(published_as="Electronics"), ORIGINAL_RESULTS)
     table = fig.data[0]
     assert isinstance(table, go.Table)
     header = [re.sub("</?b>", "", h).replace("<br>", " ") for h in table.header.values]
@@ -181,6 +181,9 @@ def test_results_table():
     assert list(ours_only.data[0].cells.values[-2]) == ["—", "0.410"]
     assert ours_only.layout.title.text == "Results"
     assert len(plots.results_table(pd.DataFrame()).data[0].cells.values[0]) == 0
+    unpublished = plots.results_table(results_frame(), ORIGINAL_RESULTS)  # synthetic: no comparison columns
+    assert not any("original" in h for h in unpublished.data[0].header.values)
+    assert unpublished.layout.title.text == "Results (synthetic data)"
 
 
 # --- embeddings ----------------------------------------------------------------------------------------------
@@ -211,11 +214,11 @@ def test_nearest_neighbours_match_brute_force(vectors):
     candidates = np.ones(len(vectors), bool)
     candidates[::4] = False
     queries = [0, 7, 299]
-    ids, scores = plots.nearest_neighbours(vectors, queries, k=6, candidates=candidates, batch_size=37)
+    ids, scores = plots.nearest_neighbours(vectors, queries, k=6, candidates=candidates)
     for (want_ids, want_scores), got_ids, got_scores in zip(brute_force(vectors, queries, 6, candidates), ids, scores,
                                                              strict=True):
         assert list(got_ids) == list(want_ids)
-        np.testing.assert_allclose(got_scores, want_scores, rtol=1e-9)
+        np.testing.assert_allclose(got_scores, want_scores, rtol=1e-6)  # float32 scores
     assert 5 not in ids and not np.isin(ids, np.flatnonzero(~candidates)).any()
     few = np.zeros(len(vectors), bool)
     few[[1, 2]] = True
