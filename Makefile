@@ -3,17 +3,24 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# CPU build of torch for machines without a GPU. Override (e.g. TORCH=torch) to take PyPI's default build.
-TORCH ?= torch==2.13.0
+# PyTorch: kept if importable; else the CPU wheel on Linux without an NVIDIA GPU, PyPI's build elsewhere
+# (recsys_tutorial/_install_torch.py; `make torch-plan` prints the choice). TORCH=<requirement> overrides it.
+TORCH ?=
 PROFILE ?= default
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint bench clean system-deps
+.PHONY: help book test lint bench clean system-deps torch-plan
+.DEFAULT_GOAL := help
+
+## help: list the targets (a bare `make` prints this)
+help:
+	@echo "make targets (variables: PROFILE=default|electronics|books|ci, SCALE=…, TORCH=<pip requirement>):"
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -e 's/^## /  /'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	TORCH="$(TORCH)" $(PYTHON) recsys_tutorial/_install_torch.py --python $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[book,test]"
 	@touch $@
 
@@ -26,8 +33,13 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 tests book
 
+## lint: ruff over everything
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## torch-plan: print the pip command `make` would use to install PyTorch on this machine (no network)
+torch-plan:
+	@TORCH="$(TORCH)" $(PYTHON) recsys_tutorial/_install_torch.py --python $(BIN)/python --dry-run
 
 ## bench: the benchmarks at SCALE (default: default)
 SCALE ?= default
@@ -44,5 +56,6 @@ system-deps:
 	    exit 1; \
 	  fi; }
 
+## clean: remove the build, caches of pytest, ruff and hypothesis
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

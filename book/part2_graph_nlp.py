@@ -554,7 +554,7 @@ plots.embedding_map(sgns.embeddings, category, sample=2000, seed=SEED, hover=tit
 # ## 11. Results of this page
 #
 # Every method is recorded for the results page, under the original's method names where one corresponds
-# (so the original's published numbers can be shown beside ours), with its training time, all four AUCs and
+# (so that on the original's own 2014 file its published numbers stand beside ours), with its training time, all four AUCs and
 # the ranking metrics.
 
 # %%
@@ -567,7 +567,8 @@ runtimes = {"gensim skip-gram": gensim_runs["gensim skip-gram"].seconds,
 records = []
 for name, row in method_table.iterrows():
     method = "MF-bias, edges (Part 2 SGD)" if name == "MF-bias, edges" else name  # Part 1 records its own
-    values = {"dataset": data.dataset_name(DATASET), "profile": PROFILE, "runtime_s": runtimes.get(name),
+    values = {"dataset": data.dataset_name(DATASET), "published_as": data.published_counterpart(report),
+              "profile": PROFILE, "runtime_s": runtimes.get(name),
               **row[["auc_all", "auc_seen", "auc_unseen", "auc_degree_matched"]].to_dict(),
               **{k: v for k, v in ranking.get(name, {}).items() if k != "queries"}}
     results.record("part2", method, **values)

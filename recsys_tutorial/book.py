@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import logging
 import os
 import shutil
@@ -24,7 +25,8 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["BookBuildError", "build_book", "chapters", "execute_chapter", "load_profile", "notebook_parameters"]
+__all__ = ["BookBuildError", "build_book", "chapters", "execute_chapter", "load_profile", "notebook_parameters",
+           "parse_overrides"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,55 @@ def load_profile(name: str, root: Path = ROOT) -> dict[str, object]:
     if not isinstance(profile, dict):
         raise BookBuildError(f"{path} must be a mapping of parameter names to values")
     return profile
+
+
+def parse_overrides(pairs: list[str], root: Path = ROOT) -> dict[str, object]:
+    """``KEY=VALUE`` strings as parameters; values read as YAML scalars (``5`` → int, ``cpu`` → str)."""
+    known = set()
+    for chapter in chapters(root):
+        known |= set(notebook_parameters(root / f"{chapter}.py"))
+    overrides: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise BookBuildError(f"--set expects KEY=VALUE, got {pair!r}")
+        if key not in known:
+            raise BookBuildError(f"--set {key}: no chapter has this parameter; known: {', '.join(sorted(known))}")
+        value = yaml.safe_load(text) if text else ""
+        overrides[key] = value if isinstance(value, (str, int, float, bool)) else text
+    return overrides
+
+
+class _PeakRSS:
+    """Peak resident memory of this process's children (the chapter's kernel), sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> _PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _stage(root: Path, stage: Path) -> None:
@@ -148,17 +199,27 @@ def build_book(
     root: Path = ROOT,
     execute: bool = True,
     timeout: int | None = None,
+    overrides: dict[str, object] | None = None,
+    only: list[str] | None = None,
 ) -> Path:
     """Execute every chapter on ``profile`` and build the HTML book; return the path of ``index.html``.
 
+    ``overrides`` replace profile parameters for this build; ``only`` (chapter file stems, e.g.
+    ``part1_matrix_factorization``) executes just those chapters and stages the rest unexecuted.
     Output goes to ``<path_output>/_build`` (``path_output`` defaults to the repository root): staging
-    sources in ``_build/source``, the site in ``_build/html``, the build log in ``_build/book-build.log``.
+    sources in ``_build/source``, the site in ``_build/html``, the build log in ``_build/book-build.log``,
+    each chapter's wall time and its kernel's peak memory in ``_build/book-timings.json``.
     """
     path_output = Path(path_output) if path_output is not None else root
     build = path_output / "_build"
     stage = build / "source"
-    params = load_profile(profile, root)
+    params = {**load_profile(profile, root), **(overrides or {})}
+    names = {Path(c).name: c for c in chapters(root)}
+    unknown = sorted(set(only or []) - set(names))
+    if unknown:
+        raise BookBuildError(f"unknown chapter {', '.join(unknown)}; choose from {', '.join(names)}")
     _stage(root, stage)
+    timings: list[dict[str, object]] = []
     env_backup = {k: os.environ.get(k) for k in ("PLOTLY_RENDERER", "RECSYS_TUTORIAL_RESULTS")}
     results = build / "results"
     if results.exists():
@@ -168,10 +229,13 @@ def build_book(
     try:
         for chapter in chapters(root):
             source, target = root / f"{chapter}.py", stage / f"{chapter}.ipynb"
-            if execute:
+            if execute and (not only or Path(chapter).name in only):
                 logger.info("executing %s (profile %s)", source.name, profile)
-                seconds = execute_chapter(source, target, params, timeout=timeout)
-                logger.info("executed %s in %.1f s", source.name, seconds)
+                with _PeakRSS() as rss:
+                    seconds = execute_chapter(source, target, params, timeout=timeout)
+                timings.append({"chapter": Path(chapter).name, "seconds": round(seconds, 1),
+                                "peak_rss_mb": round(rss.peak / 2**20)})
+                logger.info("executed %s in %.1f s (kernel peak %.0f MB)", source.name, seconds, rss.peak / 2**20)
             else:
                 import jupytext
 
@@ -183,6 +247,8 @@ def build_book(
             else:
                 os.environ[key] = value
 
+    (build / "book-timings.json").write_text(json.dumps(
+        {"profile": profile, "parameters": params, "chapters": timings}, indent=1, default=str))
     log_path = build / "book-build.log"
     cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
            "build", str(stage), "--path-output", str(path_output), "-W", "--keep-going"]
@@ -199,9 +265,29 @@ def build_book(
     return index
 
 
+def _profiles_help(root: Path = ROOT) -> str:
+    """The profiles and every parameter's value in each, for ``--help``."""
+    profiles = {p.stem: load_profile(p.stem, root) for p in sorted((root / "book" / "params").glob("*.yaml"))}
+    keys = list(dict.fromkeys(k for values in profiles.values() for k in values))
+    width = max(map(len, keys)) + 2
+    lines = ["profiles (book/params/NAME.yaml) and their parameters:",
+             " " * (width + 2) + "".join(f"{name:>14}" for name in profiles)]
+    for key in keys:
+        lines.append(f"  {key:<{width}}" + "".join(f"{v.get(key, '-')!s:>14}" for v in profiles.values()))
+    lines.append("DATASET: 'synthetic', a 2014/2018 category name (e.g. Electronics), or a metadata file path.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recsys_tutorial.book", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m recsys_tutorial.book", description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_profiles_help())
     parser.add_argument("--profile", default="default", help="parameter profile in book/params (default: default)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one profile parameter for this build (repeatable), e.g. --set SEED=7")
+    parser.add_argument("--chapter", action="append", default=[], metavar="NAME",
+                        help="execute only this chapter, e.g. part1_matrix_factorization (repeatable; "
+                             "the others are rendered unexecuted) (default: every chapter)")
     parser.add_argument("--path-output", type=Path, default=None, help="folder that receives _build (default: repo)")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds (default: none)")
     parser.add_argument("--no-execute", action="store_true", help="build from unexecuted notebooks (layout checks)")
@@ -210,10 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     start = time.perf_counter()
     try:
-        index = build_book(args.profile, args.path_output, execute=not args.no_execute, timeout=args.timeout)
+        overrides = parse_overrides(args.overrides)
+        index = build_book(args.profile, args.path_output, execute=not args.no_execute, timeout=args.timeout,
+                           overrides=overrides, only=args.chapter)
     except BookBuildError as exc:
         print(f"\nBOOK BUILD FAILED\n{exc}", file=sys.stderr)
         return 1
+    timings = json.loads((index.parents[1] / "book-timings.json").read_text())["chapters"]
+    for row in timings:
+        print(f"  {row['chapter']:<28} {row['seconds']:>8.1f} s  kernel peak {row['peak_rss_mb']:>7,} MB")
     print(f"\nBook built in {time.perf_counter() - start:.0f} s (profile {args.profile!r}).")
     print(f"Open {index.resolve()}")
     return 0

@@ -180,19 +180,24 @@ def with_original(results: pd.DataFrame, original: pd.DataFrame | None = None,
                   dataset: str | None = None) -> pd.DataFrame:
     """Our results with the original's published numbers beside them, joined by :func:`method_key`.
 
-    Adds ``original_dataset``, ``original_auc_all``, ``original_auc_seen`` and ``original_runtime_s``
-    (missing where the original has no such method). The original's rows are taken from ``dataset`` if
-    given, else from each row's own dataset when the original published it, else from Electronics (the
-    data the synthetic set imitates). A record's ``original_method`` overrides its own name for the join.
+    Adds ``original_dataset``, ``original_auc_all``, ``original_auc_seen`` and ``original_runtime_s``.
+    A row is joined only where it ran on the data the original published numbers for: its ``published_as``
+    value (recorded by the chapters from :func:`recsys_tutorial.data.published_counterpart`), or ``dataset``
+    when given. Other rows (synthetic data, another category, the 2018 release) get no original numbers:
+    for them the original is a reference, not a comparison. A record's ``original_method`` overrides its
+    own name for the join.
     """
     original = ORIGINAL_RESULTS if original is None else original
     ours = results.copy()
     names = ours["method"] if "method" in ours else ours["name"]
     if "original_method" in ours:
         names = ours["original_method"].where(ours["original_method"].notna(), names)
-    published = set(original["dataset"])
-    own = ours["dataset"] if "dataset" in ours else pd.Series(np.nan, index=ours.index)
-    target = own.where(own.isin(published), "Electronics") if dataset is None else pd.Series(dataset, ours.index)
+    if dataset is not None:
+        target = pd.Series(dataset, index=ours.index, dtype=object)
+    elif "published_as" in ours:
+        target = ours["published_as"].astype(object)
+    else:
+        target = pd.Series(None, index=ours.index, dtype=object)
     theirs = pd.DataFrame({
         "_dataset": original["dataset"],
         "_key": original["method"].map(method_key),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -50,6 +51,9 @@ def test_get_device_refuses_unknown_or_missing_devices(monkeypatch):
 
 
 def test_library_logs_instead_of_printing(root):
+    command_lines = {"cli.py", "_install_torch.py"}  # whole modules whose job is to talk to a terminal
     for path in (root / "recsys_tutorial").glob("*.py"):
+        if path.name in command_lines:
+            continue
         library = path.read_text().split("\ndef main(", 1)[0]  # a command line's main() prints; the rest logs
-        assert "print(" not in library, path
+        assert not re.search(r"\bprint\(", library), path

@@ -83,26 +83,43 @@ def test_record_overwrites_and_follows_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "run" / results.RESULTS_CSV).exists()
 
 
-def test_with_original_joins_by_method_key(tmp_path):
+def test_with_original_joins_by_method_key_only_on_the_published_file(tmp_path):
     fill(tmp_path)
-    results.record("part2", "my skip-gram", directory=tmp_path, auc_all=0.96, original_method="PyTorch skip-gram")
-    results.record("part3", "MF-bias, edges, binary", directory=tmp_path, dataset="Books", auc_all=0.6)
+    results.record("part2", "my skip-gram", directory=tmp_path, auc_all=0.96, original_method="PyTorch skip-gram",
+                   published_as="Electronics")
+    results.record("part3", "MF-bias, edges, binary", directory=tmp_path, dataset="Books", auc_all=0.6,
+                   published_as="Books")
+    results.record("part3", "MF-bias, edges, continuous", directory=tmp_path, dataset="Electronics", auc_all=0.6)
     table = results.collect(tmp_path)
     joined = results.with_original(table)
     assert list(joined["method"]) == list(table["method"])  # same rows, same order
     by = joined.set_index(["chapter", "method"])
-    assert by.loc[("part1", "MF-bias, edges, binary"), "original_auc_all"] == 0.7951
-    assert by.loc[("part1", "MF-bias, edges, binary"), "original_runtime_s"] == pytest.approx(44.9 * 60)
-    assert by.loc[("part2", "gensim CBOW (the original's)"), "original_auc_seen"] == 0.9735  # alias
     assert by.loc[("part2", "my skip-gram"), "original_auc_all"] == 0.9554  # record's own original_method
-    assert by.loc[("part3", "MF-bias, edges, binary"), "original_dataset"] == "Books"  # real data: its own numbers
+    assert by.loc[("part3", "MF-bias, edges, binary"), "original_dataset"] == "Books"
     assert by.loc[("part3", "MF-bias, edges, binary"), "original_auc_all"] == 0.4996
-    assert pd.isna(by.loc[("part1", "data pipeline"), "original_auc_all"])
-    books = results.with_original(table, dataset="Books").set_index(["chapter", "method"])
-    assert books.loc[("part1", "MF-bias, edges, binary"), "original_auc_all"] == 0.4996
-    assert pd.isna(books.loc[("part1", "MF, edges, binary"), "original_auc_all"])
-    legacy = results.with_original(table.drop(columns=["method", "dataset"]))  # only `name`, no dataset: Electronics
-    assert list(legacy["original_auc_all"].fillna(0)) == [0.8083, 0.7951, 0, 0.9082, 0.9554, 0.7951]
+    # synthetic rows, and a row named "Electronics" that is not the published 2014 file: a reference, no join
+    assert by.loc[("part1", "MF-bias, edges, binary"), "original_auc_all"] != by.loc[
+        ("part1", "MF-bias, edges, binary"), "original_auc_all"]  # NaN
+    assert pd.isna(by.loc[("part3", "MF-bias, edges, continuous"), "original_auc_all"])
+    assert joined.loc[joined["chapter"] == "part1", "original_dataset"].isna().all()
+    forced = results.with_original(table, dataset="Electronics").set_index(["chapter", "method"])
+    assert forced.loc[("part1", "MF-bias, edges, binary"), "original_auc_all"] == 0.7951
+    assert forced.loc[("part1", "MF-bias, edges, binary"), "original_runtime_s"] == pytest.approx(44.9 * 60)
+    assert forced.loc[("part2", "gensim CBOW (the original's)"), "original_auc_seen"] == 0.9735  # alias
+    assert pd.isna(forced.loc[("part1", "data pipeline"), "original_auc_all"])
+    legacy = results.with_original(table.drop(columns=["method", "dataset", "published_as"]), dataset="Electronics")
+    assert list(legacy["original_auc_all"].fillna(0)) == [0.8083, 0.7951, 0, 0.9082, 0.9554, 0.7951, 0.8319]
+
+
+def test_published_counterpart_is_the_2014_file_only(tmp_path):
+    from recsys_tutorial.data import ParseReport, published_counterpart
+
+    assert published_counterpart(ParseReport(str(tmp_path / "2014" / "meta_Electronics.json.gz"), "2014")) == (
+        "Electronics")
+    assert published_counterpart(ParseReport("/mine/meta_Books.json.gz", "2014")) == "Books"
+    assert published_counterpart(ParseReport("/cache/2018/meta_Electronics.json.gz", "2018")) is None
+    assert published_counterpart(ParseReport("/x/meta_Electronics_standin.json.gz", "2014")) is None
+    assert published_counterpart(ParseReport("/x/meta_synthetic_n2000_s42_g2.json.gz", "2014")) is None
 
 
 def test_original_results_have_unique_keys():
