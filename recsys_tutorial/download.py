@@ -32,7 +32,7 @@ import zlib
 from pathlib import Path
 
 import pooch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto warns "IProgress not found" in kernels without ipywidgets
 
 from recsys_tutorial.errors import warn_data
 

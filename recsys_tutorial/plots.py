@@ -35,6 +35,7 @@ __all__ = [
     "nearest_neighbours",
     "precision_recall_threshold",
     "product_attribute",
+    "results_overview",
     "results_table",
     "roc_curves",
     "similar_products",
@@ -398,6 +399,38 @@ def results_table(results: pd.DataFrame, original: pd.DataFrame | None = None, t
         if len(published):
             notes.append(f"original: published {', '.join(published)} numbers")
     return _table(columns, fill, f"{title} ({'; '.join(notes)})" if notes else title)
+
+
+#: Metrics of the results overview, in the order their markers are drawn.
+OVERVIEW_METRICS = {"auc_all": "AUC, all pairs", "auc_seen": "AUC, seen pairs",
+                    "auc_degree_matched": "AUC, degree-matched negatives", "recall@100": "recall@100"}
+
+
+def results_overview(results: pd.DataFrame, original: pd.DataFrame | None = None,
+                     title: str = "Every method at a glance") -> go.Figure:
+    """One row per method, sorted by seen-AUC (best on top), one marker per metric; with ``original`` the
+    original's published AUC (all pairs) as a cross wherever this run read the file it was published for."""
+    frame = with_original(results, original) if original is not None else results.copy()
+    metrics = [m for m in OVERVIEW_METRICS if m in frame and frame[m].notna().any()]
+    frame = frame[frame[metrics].notna().any(axis=1)] if metrics else frame.iloc[:0]
+    frame = frame.sort_values(["auc_seen", "auc_all"], ascending=True, na_position="first")
+    labels = frame["method"].astype(str)
+    if labels.duplicated().any() and "chapter" in frame:
+        labels = labels + " (" + frame["chapter"].astype(str) + ")"
+    fig = go.Figure()
+    for i, metric in enumerate(metrics):
+        fig.add_trace(go.Scatter(x=frame[metric], y=labels, mode="markers", name=OVERVIEW_METRICS[metric],
+                                 marker={"size": 10, "color": _color(i)},
+                                 hovertemplate="%{y}: %{x:.3f}<extra>" + OVERVIEW_METRICS[metric] + "</extra>"))
+    if "original_auc_all" in frame and frame["original_auc_all"].notna().any():
+        fig.add_trace(go.Scatter(x=frame["original_auc_all"], y=labels, mode="markers",
+                                 name="original, AUC all pairs (published)",
+                                 marker={"size": 11, "symbol": "x-thin", "line": {"width": 2}, "color": "black"}))
+    fig.update_layout(title=title, height=140 + 26 * len(frame), margin={"l": 10, "r": 10, "t": 80, "b": 40},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      xaxis={"title": "score (higher is better)", "range": [0, 1.02]}, template="plotly_white")
+    fig.update_yaxes(automargin=True)
+    return fig
 
 
 # --- Embeddings: neighbours and maps --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "ranking_columns",
     "record",
     "results_dir",
+    "summary",
     "tidy",
     "timed",
     "with_original",
@@ -211,6 +212,32 @@ def with_original(results: pd.DataFrame, original: pd.DataFrame | None = None,
         ours = ours.drop(columns=column, errors="ignore")
     joined = ours.merge(theirs, on=["_dataset", "_key"], how="left", validate="many_to_one")
     return joined.drop(columns=["_dataset", "_key"])
+
+
+#: Reader-facing names of the summary's columns (short, so the table fits the text column).
+SUMMARY_NAMES = {"method": "method", "chapter": "part", "auc_all": "AUC all", "auc_seen": "AUC seen",
+                 "auc_unseen": "AUC unseen", "auc_degree_matched": "AUC degree-matched",
+                 "original_auc_all": "original AUC all", "runtime_s": "time (s)"}
+
+
+def summary(results: pd.DataFrame, original: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Methods sorted by seen-AUC with short column names, and the columns left out because they say nothing.
+
+    Rows without a metric (pipeline records), empty columns and columns with one value for every method (e.g.
+    unseen-AUC, 0.5 by construction) are dropped; the names of the latter come back so the page can say so once.
+    """
+    frame = with_original(results, original) if original is not None else results.copy()
+    metrics = [c for c in [*AUC_COLUMNS, *ranking_columns(frame.columns)] if c in frame]
+    frame = frame[frame[metrics].notna().any(axis=1)]
+    keep = ["method", "chapter", *metrics, "original_auc_all", "runtime_s"]
+    frame = frame.reindex(columns=keep)
+    empty = [c for c in keep[2:] if frame[c].isna().all()]
+    same = [c for c in keep[2:] if c not in empty and frame[c].nunique(dropna=True) == 1 and len(frame) > 1]
+    frame = frame.drop(columns=empty + same).sort_values(["auc_seen", "auc_all"], ascending=False,
+                                                         na_position="last")
+    frame = frame.rename(columns=SUMMARY_NAMES).reset_index(drop=True)
+    frame.index = frame.index + 1
+    return frame, [SUMMARY_NAMES.get(c, c) for c in same]
 
 
 @contextmanager

@@ -281,3 +281,20 @@ def test_embedding_map_pca(vectors):
 def test_embedding_map_tsne(vectors):
     fig = plots.embedding_map(vectors, [f"cat {i % 2}" for i in range(len(vectors))], sample=40, method="tsne")
     assert sum(len(t.x) for t in fig.data) == 40 and fig.layout.xaxis.title.text == "t-SNE 1"
+
+
+def test_results_overview_sorts_by_seen_auc_and_shows_the_original_only_on_its_file():
+    frame = pd.DataFrame({
+        "chapter": ["part1", "part1", "part2", "part2"],
+        "method": ["data pipeline", "MF, edges, binary", "PyTorch skip-gram", "popularity"],
+        "auc_all": [np.nan, 0.81, 0.95, 0.9], "auc_seen": [np.nan, 0.7, 0.96, 0.5],
+        "auc_degree_matched": [np.nan, 0.6, 0.8, 0.5], "recall@100": [np.nan, np.nan, 0.3, 0.1],
+    })
+    fig = plots.results_overview(frame, ORIGINAL_RESULTS)
+    assert [t.name for t in fig.data] == list(plots.OVERVIEW_METRICS.values())  # no original: synthetic rows
+    assert list(fig.data[1].y) == ["popularity", "MF, edges, binary", "PyTorch skip-gram"]  # best on top
+    assert list(fig.data[1].x) == [0.5, 0.7, 0.96]
+    published = plots.results_overview(frame.assign(published_as="Electronics"), ORIGINAL_RESULTS)
+    original = published.data[-1]
+    assert original.name.startswith("original") and list(original.y) == list(fig.data[1].y)
+    assert list(np.nan_to_num(np.asarray(original.x, dtype=float))) == [0, 0.8083, 0.9554]

@@ -132,3 +132,15 @@ def test_timed():
     with results.timed() as t:
         sum(range(1000))
     assert t["seconds"] >= 0
+
+
+def test_summary_sorts_and_drops_columns_that_say_nothing():
+    frame = pd.DataFrame({"chapter": ["part1", "part2", "part2", "part1"],
+                          "method": ["MF", "SGNS", "popularity", "data pipeline"],
+                          "auc_all": [0.8, 0.95, 0.9, np.nan], "auc_seen": [0.7, 0.96, 0.5, np.nan],
+                          "auc_unseen": [0.5, 0.5, 0.5, np.nan], "auc_degree_matched": [np.nan] * 4,
+                          "recall@10": [np.nan, 0.2, 0.05, np.nan], "runtime_s": [10.0, 20.0, np.nan, 3.0]})
+    table, dropped = results.summary(frame)
+    assert list(table["method"]) == ["SGNS", "MF", "popularity"] and list(table.index) == [1, 2, 3]
+    assert dropped == ["AUC unseen"]  # one value for all; empty columns go without a word
+    assert list(table.columns) == ["method", "part", "AUC all", "AUC seen", "recall@10", "time (s)"]
