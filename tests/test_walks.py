@@ -284,3 +284,15 @@ def test_node2vec_follows_its_law_for_every_pair_of_a_weighted_graph(p, q):
         assert stats.chisquare(observed, law * observed.sum()).pvalue > 1e-5, (t, v)
         checked += 1
     assert checked >= 60
+
+
+def test_compile_kernels_leaves_every_kernel_the_walks_use_compiled():
+    """The book times walks after this call: every numba kernel the walks and the graph build call directly must
+    already hold a compiled signature (inlined helpers are compiled into their callers)."""
+    from recsys_tutorial import walks
+
+    walks.compile_kernels()
+    kernels = {name: obj for name, obj in vars(walks).items() if isinstance(obj, numba.core.registry.CPUDispatcher)}
+    top_level = {"_fill_csr", "_sort_rows", "_walk_space", "_build_alias", "_node2vec_index", "_walk_chunk"}
+    assert top_level <= kernels.keys()
+    assert all(kernels[name].signatures for name in top_level), {n: kernels[n].signatures for n in top_level}
