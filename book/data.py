@@ -23,12 +23,14 @@
 # of the graph this build used beside real co-purchase graphs.
 
 # %% tags=["remove-cell"]
-# Colab only: install the package. Elsewhere it is already installed (make book / pip install -e .).
+# Colab only: install the package at the version of this notebook (the rendered book pins the commit it was
+# built from). Colab's own torch satisfies the package's range (torch>=2.1), so pip keeps it.
+# Elsewhere the package is already installed (make book / pip install -e .).
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--upgrade-strategy", "only-if-needed",
                            "recsys-tutorial @ git+https://github.com/recsys-tutorial/recsys-tutorial@main"])
 
 # %% tags=["parameters"] nbmake={"mock": {"PROFILE": "ci", "N_PRODUCTS": 2000}}

@@ -19,15 +19,19 @@
 #
 # Part 1 learned from product *pairs*. Part 2 treats the products as a graph: random walks over it
 # become "sentences" of products, and word2vec learns product embeddings from them the way it learns
-# word embeddings from text. This page starts from the same data and split as Part 1.
+# word embeddings from text. This page starts from the same data and split as Part 1. On a GPU (Colab:
+# *Runtime → Change runtime type*), `DEVICE = "auto"` picks it; the skip-gram models then afford a larger
+# graph (`N_PRODUCTS`, or `DATASET = "Electronics"`) and more `SG_EPOCHS`.
 
 # %% tags=["remove-cell"]
-# Colab only: install the package. Elsewhere it is already installed (make book / pip install -e .).
+# Colab only: install the package at the version of this notebook (the rendered book pins the commit it was
+# built from). Colab's own torch satisfies the package's range (torch>=2.1), so pip keeps it.
+# Elsewhere the package is already installed (make book / pip install -e .).
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--upgrade-strategy", "only-if-needed",
                            "recsys-tutorial @ git+https://github.com/recsys-tutorial/recsys-tutorial@main"])
 
 # %% tags=["parameters"] nbmake={"mock": {"PROFILE": "ci", "N_PRODUCTS": 2000, "DEVICE": "cpu", "EMBED_DIM": 32, "SG_EPOCHS": 5}}

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["BookBuildError", "build_book", "chapters", "execute_chapter", "load_profile", "notebook_parameters",
-           "parse_overrides"]
+__all__ = ["BookBuildError", "build_book", "build_commit", "chapters", "execute_chapter", "load_profile",
+           "notebook_parameters", "parse_overrides", "pin_to_commit"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +142,38 @@ def _stage(root: Path, stage: Path) -> None:
     shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
 
 
-def execute_chapter(source: Path, target: Path, parameters: dict[str, object], timeout: int | None = None) -> float:
-    """Execute one py:percent chapter into ``target`` (an .ipynb) with papermill; return seconds taken."""
+REPOSITORY = "recsys-tutorial/recsys-tutorial"
+
+
+def build_commit(root: Path = ROOT) -> str | None:
+    """The git commit the book is built from (None outside a git checkout)."""
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=False)
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and len(sha) == 40 else None
+
+
+def pin_to_commit(nb, commit: str | None) -> None:
+    """Point a chapter's Colab badge and its install cell at ``commit`` instead of ``main``, so a reader of the
+    rendered book opens and installs exactly the version that rendered it."""
+    if commit is None:
+        return
+    for cell in nb.cells:
+        cell.source = (cell.source.replace(f"{REPOSITORY}/blob/main/", f"{REPOSITORY}/blob/{commit}/")
+                       .replace(f"{REPOSITORY}@main", f"{REPOSITORY}@{commit}"))
+
+
+def execute_chapter(source: Path, target: Path, parameters: dict[str, object], timeout: int | None = None,
+                    commit: str | None = None) -> float:
+    """Execute one py:percent chapter into ``target`` (an .ipynb) with papermill; return seconds taken.
+    With ``commit``, its Colab badge and install cell point at that commit (see :func:`pin_to_commit`)."""
     import jupytext
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     nb = jupytext.read(source)
+    pin_to_commit(nb, commit)
     nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     names = notebook_parameters(source)
     unknown = sorted(set(parameters) - set(names))
@@ -219,6 +243,7 @@ def build_book(
     if unknown:
         raise BookBuildError(f"unknown chapter {', '.join(unknown)}; choose from {', '.join(names)}")
     _stage(root, stage)
+    commit = build_commit(root)
     timings: list[dict[str, object]] = []
     env_backup = {k: os.environ.get(k) for k in ("PLOTLY_RENDERER", "RECSYS_TUTORIAL_RESULTS")}
     results = build / "results"
@@ -232,14 +257,16 @@ def build_book(
             if execute and (not only or Path(chapter).name in only):
                 logger.info("executing %s (profile %s)", source.name, profile)
                 with _PeakRSS() as rss:
-                    seconds = execute_chapter(source, target, params, timeout=timeout)
+                    seconds = execute_chapter(source, target, params, timeout=timeout, commit=commit)
                 timings.append({"chapter": Path(chapter).name, "seconds": round(seconds, 1),
                                 "peak_rss_mb": round(rss.peak / 2**20)})
                 logger.info("executed %s in %.1f s (kernel peak %.0f MB)", source.name, seconds, rss.peak / 2**20)
             else:
                 import jupytext
 
-                jupytext.write(jupytext.read(source), target)
+                nb = jupytext.read(source)
+                pin_to_commit(nb, commit)
+                jupytext.write(nb, target)
     finally:
         for key, value in env_backup.items():
             if value is None:

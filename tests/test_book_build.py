@@ -123,3 +123,28 @@ def test_a_chapter_runs_on_a_metadata_file_path(tmp_path, root, ci_metadata, mon
     assert str(tmp_path) not in outputs  # no machine paths on the page
     records = list((tmp_path / "results").glob("*.json"))
     assert records and all('"dataset": "my_shop.json.gz"' in r.read_text() for r in records)
+
+
+def test_rendered_chapters_pin_colab_to_the_commit_they_were_built_from(root):
+    """Each chapter's Colab badge and install cell name `main` in the repository; the build points both at the
+    commit it renders, and the install keeps Colab's torch (the package asks a range, not a pin)."""
+    import jupytext
+
+    from recsys_tutorial.book import REPOSITORY, build_commit, chapters, pin_to_commit
+
+    commit = build_commit(root)
+    assert commit is not None and len(commit) == 40
+    runnable = [c for c in chapters(root) if "google.colab" in (root / f"{c}.py").read_text()]
+    assert len(runnable) == 3  # the results page only collects the others' records: nothing to run in Colab
+    for chapter in runnable:
+        nb = jupytext.read(root / f"{chapter}.py")
+        text = "\n".join(c.source for c in nb.cells)
+        assert f"{REPOSITORY}/blob/main/{chapter}.ipynb" in text and f"{REPOSITORY}@main" in text, chapter
+        assert "only-if-needed" in text, chapter
+        pin_to_commit(nb, commit)
+        pinned = "\n".join(c.source for c in nb.cells)
+        assert "@main" not in pinned and "blob/main" not in pinned
+        assert f"{REPOSITORY}@{commit}" in pinned and f"blob/{commit}/{chapter}.ipynb" in pinned
+    requirement = next(r for r in __import__("tomllib").loads((root / "pyproject.toml").read_text())["project"][
+        "dependencies"] if r.startswith("torch"))
+    assert requirement.startswith("torch>=") and "<" not in requirement and "==" not in requirement
