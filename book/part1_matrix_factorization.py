@@ -73,7 +73,7 @@ print(f"recsys_tutorial {rt.__version__} · profile {PROFILE!r} · dataset {data
 # ## 1. The data
 #
 # The original project used the 2014 release of McAuley's Amazon product data: one line per product,
-# each a Python dictionary *literal* (single quotes, not JSON). The original parsed it with `eval`,
+# each a Python dictionary *literal* (single quotes, not JSON). The original parsed it with `eval` ([E1](#bug-e1)),
 # which runs whatever a line contains. We never evaluate input: lines are rewritten to JSON by a small
 # tokenizer, and anything it can't prove equivalent goes through `ast.literal_eval`, which accepts
 # literals only.
@@ -111,7 +111,7 @@ relations["relation"].value_counts().to_frame("rows")
 # Following the original, each relation type gets a weight — *bought together* 1.2, *also bought* 1.0,
 # *also viewed* 0.5 — and a pair's weight is the sum over relation types and both directions, which makes
 # the graph undirected. Only products with a title and at least two *also bought* entries contribute
-# relations (the original's filter). We also drop self-pairs, which the original kept, and give every
+# relations (the original's filter). We also drop self-pairs, which the original kept ([B13](#bug-b13)), and give every
 # product an integer id from the **sorted** ASINs, so ids never depend on hash order.
 
 # %%
@@ -143,7 +143,7 @@ data.describe_dataset(products, relations, edge_table, vocab)
 # validation products, never a true edge (train or validation) and never twice. A pair is **seen** when
 # both products have at least one training edge — models can only know products they trained on, so we
 # report seen pairs separately. The original also computed learning curves on a 100 K "val sample" that
-# it never shipped; ours is a seeded part of the split.
+# it never shipped ([E7](#bug-e7)); ours is a seeded part of the split.
 
 # %%
 with results.timed() as t_split:
@@ -155,7 +155,7 @@ sp.val.groupby("label")["seen"].agg(["size", "mean"]).rename(columns={"size": "p
 # %% [markdown]
 # Positives are mostly seen, negatives less so: popular products dominate edges (and so the
 # training graph), while uniform negatives often pair a product that only appears in validation.
-# Scoring unseen pairs low is therefore *rewarded* — one reason we report seen-only results, and
+# Scoring unseen pairs low is therefore *rewarded* ([B5](#bug-b5)) — one reason we report seen-only results, and
 # degree-matched negatives, beside the original's protocol.
 
 # %%
@@ -227,8 +227,8 @@ runs: dict[str, train.TrainResult] = {}
 # %% [markdown]
 # ## 5. The original recipe, run today
 #
-# The original trained MF with a recipe that looks standard but hides three traps (bug B6 in our notes
-# on the original):
+# The original trained MF with a recipe that looks standard but hides three traps (bug [B6](#bug-b6) in our
+# list of the original's problems):
 #
 # - **Initialisation.** PyTorch's default draws every entry of a vector from N(0, 1). With 128
 #   dimensions, the original's size, a random pair's dot product then spreads over about ±11: the
@@ -241,7 +241,7 @@ runs: dict[str, train.TrainResult] = {}
 #   vector whose only gradient is that tiny penalty by about the full learning rate, towards zero, at
 #   every step.
 #
-# The fourth trap is in the learning-rate schedule (bug B1). The author wanted cosine annealing with
+# The fourth trap is in the learning-rate schedule (bug [B1](#bug-b1)). The author wanted cosine annealing with
 # restarts: within each epoch the rate falls from 0.01 to about zero, then jumps back up for the next
 # epoch. The code built a fresh `CosineAnnealingLR` at the start of every epoch. On the PyTorch of 2019
 # a fresh scheduler reset the rate to its initial value. Since PyTorch 1.4 a fresh scheduler starts from
@@ -256,7 +256,7 @@ plots.lr_schedule(["faithful", "restarts", "cosine"], lr=0.01, batches_per_epoch
 # %% [markdown]
 # ### What a stuck learning rate does
 #
-# To see bug B1 on its own, we train the *same* model twice — our fixed recipe, described in section 6 —
+# To see bug [B1](#bug-b1) on its own, we train the *same* model twice — our fixed recipe, described in section 6 —
 # once with restarts and once with the original's schedule code. To keep the page fast, these
 # comparison runs use a seeded sample of `SHORT_EDGES` training edges (all of them on a graph smaller
 # than that) and two epochs; the real runs come later.
@@ -574,7 +574,7 @@ print(f"{none['share of the seen true pairs']:.0%} of the seen true pairs share 
 # %% [markdown]
 # ## 10. An honest evaluation
 #
-# Uniform negatives are easy. Most products have few edges, so a randomly drawn pair is usually two
+# Uniform negatives are easy ([B7](#bug-b7)). Most products have few edges, so a randomly drawn pair is usually two
 # obscure products, while a true pair usually involves a popular one: "is either product popular?"
 # already separates them well, and a model can score well on this test by learning popularity alone.
 # `evaluate.evaluation_pairs` therefore adds a second set of negatives, **degree-matched**: for every
@@ -622,7 +622,7 @@ plots.results_table(reports, results.ORIGINAL_RESULTS, title="Part 1 results")
 # ## 11. What we learnt
 #
 # - **The original's MF numbers came from a recipe that no longer runs as written.** On today's PyTorch
-#   its schedule code stops learning after one epoch (B1), and its whole-table penalty makes every step
+#   its schedule code stops learning after one epoch ([B1](#bug-b1)), and its whole-table penalty makes every step
 #   cost the entire catalogue and drags unseen products to zero — the source of the "cliff of death".
 # - **Fixed, the same model trains in minutes on a laptop**: small initial vectors, logits with a stable
 #   loss, sparse updates with the penalty on the batch only, and restarts that restart.

@@ -23,7 +23,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-__all__ = ["OriginalWalker", "time_original_walks"]
+__all__ = ["OriginalWalker", "original_node2vec_bytes", "time_original_walks"]
+
+#: The numpy array header every per-edge table pays (``sys.getsizeof(np.empty(0))`` on 64-bit CPython).
+NUMPY_ARRAY_HEADER = 112
 
 
 @dataclass
@@ -97,3 +100,15 @@ def time_original_walks(edges: pd.DataFrame, num_walks: int = 10, walk_length: i
     return {"prep_s": prep_s, "walk_s": walk_s, "steps": steps, "steps_per_s": per_s,
             "sampled_nodes": len(pick), "nodes": len(nodes),
             "extrapolated_walk_s": len(nodes) * num_walks * (walk_length - 1) / per_s}
+
+
+def original_node2vec_bytes(degree: np.ndarray, workers: int = 1) -> int:
+    """A lower bound on the memory of the original's node2vec precomputation (PyPI ``node2vec`` 0.3.1).
+
+    For every directed edge t→v it stores v's transition probabilities as a float64 array of deg(v) entries:
+    Σ_v deg(v)² × 8 bytes, plus one array header per directed edge; each of ``workers`` processes holds its own
+    copy (the original ran 10). Dict and Python object overheads come on top, so the real cost is higher.
+    """
+    degree = np.asarray(degree, dtype=np.float64)
+    per_copy = float((degree**2).sum()) * 8 + float(degree.sum()) * NUMPY_ARRAY_HEADER
+    return int(per_copy * workers)

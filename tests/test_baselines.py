@@ -53,3 +53,12 @@ def test_timing_extrapolates_from_a_sample_of_start_nodes():
     assert timing["sampled_nodes"] == 2 and timing["nodes"] == 6 and timing["steps"] == 2 * 3 * 3
     assert timing["extrapolated_walk_s"] == pytest.approx(6 * 3 * 3 / timing["steps_per_s"])
     assert timing["prep_s"] >= 0 and timing["walk_s"] > 0
+
+
+def test_original_node2vec_bytes_counts_one_float64_per_neighbour_of_every_directed_edge():
+    """A star with 3 leaves: edges hub→leaf carry a leaf's 1 neighbour, leaf→hub the hub's 3: 3·1 + 3·3 = 12."""
+    from recsys_tutorial.baselines import NUMPY_ARRAY_HEADER, original_node2vec_bytes
+
+    degree = np.array([3, 1, 1, 1])
+    assert original_node2vec_bytes(degree) == 12 * 8 + 6 * NUMPY_ARRAY_HEADER
+    assert original_node2vec_bytes(degree, workers=10) == 10 * original_node2vec_bytes(degree)
