@@ -8,7 +8,8 @@ title filter off) and prints, through the package's own functions and the book's
 - graph statistics (``describe.graph_statistics``): degrees, the top 1 %'s share of edge endpoints, average
   clustering overall and for degree ≥ 2, degree assortativity, weight mix, nodes without metadata;
 - seen-AUC on the same split (a third of the edges held out, uniform negatives) of preferential attachment,
-  Adamic-Adar, gensim skip-gram (1 and 5 epochs), PyTorch SGNS (1 and 5 epochs; walks 10 × 10, d = 128,
+  Adamic-Adar, item-kNN (cosine of adjacency rows), implicit's ALS and BPR (item factors, cosine; with their
+  training seconds), gensim skip-gram (1 and 5 epochs), PyTorch SGNS (1 and 5 epochs; walks 10 × 10, d = 128,
   window 5, 5 negatives, subsampling 1e-3, linear lr decay from 0.025), and MF / MF-bias on edges (the book's
   fixed recipe: SparseAdam, lr 0.02, cosine restarts per epoch, 5 epochs); and Part 2's "data or model?"
   pair: MF-bias trained with word2vec's SGD recipe on edges (as many tokens as one walk epoch) and on the walks.
@@ -36,6 +37,8 @@ def method_names(epochs_long: int) -> dict[str, str]:
     return {"pa": "preferential attachment", "aa": "Adamic-Adar", "gensim1": "gensim skip-gram, 1 epoch",
             "gensim_long": f"gensim skip-gram, {epochs_long} epochs", "sgns1": "PyTorch SGNS, 1 epoch",
             "sgns_long": f"PyTorch SGNS, {epochs_long} epochs", "mf": "MF, edges", "mfbias": "MF-bias, edges",
+            "knn": "item-kNN (cosine of adjacency rows)", "als": "implicit ALS (64 factors, 15 iterations)",
+            "bpr": "implicit BPR (128 factors, 100 iterations)",
             "mfbias_sgd": "MF-bias, edges (word2vec SGD)", "mfbias_seq": "MF-bias, sequences (word2vec SGD)"}
 
 
@@ -58,7 +61,7 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
     import numpy as np
     import torch
 
-    from recsys_tutorial import evaluate, models, sampling, train, w2v, walks
+    from recsys_tutorial import evaluate, implicit_mf, models, sampling, train, w2v, walks
 
     val, n = split.val, split.num_nodes
     src, dst = val["src"].to_numpy(), val["dst"].to_numpy()
@@ -70,6 +73,11 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
 
     heuristics = evaluate.heuristic_scores(split.train, n, src, dst)
     auc["pa"], auc["aa"] = seen(heuristics["preferential_attachment"]), seen(heuristics["adamic_adar"])
+    auc["knn"] = seen(heuristics["item_knn"])
+    # The libraries a practitioner tries first (implicit, one thread, untuned defaults): item factors, cosine.
+    for key, fit in (("als", implicit_mf.train_als), ("bpr", implicit_mf.train_bpr)):
+        result = fit(split.train, n, seed=seed)
+        auc[key], auc[f"{key}_s"] = seen(evaluate.cosine_scores(result.vectors, src, dst)), result.seconds
     graph = walks.ProductGraph.from_edges(split.train, n, validation=val)
     corpus = walks.random_walks(graph, WALKS, LENGTH, seed=seed, progress=False)
 
@@ -88,6 +96,7 @@ def seen_aucs(split, seed: int, epochs_long: int) -> dict[str, float]:
         auc[f"gensim{tag}"] = seen(evaluate.cosine_scores(trained.vectors, src, dst), trained.in_vocab)
         run = sgd(corpus, seeded(models.SkipGram), epochs, walks_per_batch=256, window=5, subsample=1e-3)
         auc[f"sgns{tag}"] = seen(evaluate.cosine_scores(run.embeddings, src, dst))
+        auc[f"sgns{tag}_s"] = run.seconds
     for key, cls in (("mf", models.MF), ("mfbias", models.MFBias)):
         batches = sampling.EdgeBatches(split.train, n, batch_size=256, seed=seed)
         run = train.train(seeded(cls), batches, epochs=5, lr=0.02, schedule="restarts", eval_every=10**9,
@@ -119,7 +128,7 @@ def main() -> None:
     from recsys_tutorial.edges import build_edges
     from recsys_tutorial.split import train_val_split
 
-    stats, aucs = {}, {}
+    stats, aucs, seconds = {}, {}, {}
     for source in ["synthetic", *args.real]:
         start = time.perf_counter()
         name, products, relations, require_title = load(source, args.scale, args.seed)
@@ -131,11 +140,14 @@ def main() -> None:
         if source == "synthetic":
             synthetic_auc = auc
         aucs[name] = {label: auc[key] for key, label in method_names(args.epochs_long).items()}
+        seconds[name] = {label: auc[f"{key}_s"] for key, label in method_names(args.epochs_long).items()
+                         if f"{key}_s" in auc}
         print(f"{name}: {len(vocab):,} nodes, {len(edges):,} edges, {time.perf_counter() - start:.0f} s", flush=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:,.3f}".format):
         print("\nGraph statistics\n" + pd.DataFrame(stats).to_string())
         table = pd.DataFrame(aucs)
         print("\nSeen-AUC (same split rules, the book's settings)\n" + table.to_string())
+        print("\nTraining seconds (one thread)\n" + pd.DataFrame(seconds).to_string())
         print("\nOrder of methods, best first:")
         for name in table.columns:
             print(f"  {name}: " + " > ".join(table[name].sort_values(ascending=False).index))

@@ -60,6 +60,7 @@ __all__ = [
     "heuristic_reports",
     "heuristic_scorer",
     "heuristic_scores",
+    "item_knn",
     "jaccard",
     "main",
     "method_report",
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 #: Link-prediction heuristics, in the order the tables show them.
-HEURISTICS = ("common_neighbours", "jaccard", "adamic_adar", "preferential_attachment")
+HEURISTICS = ("common_neighbours", "jaccard", "adamic_adar", "preferential_attachment", "item_knn")
 #: The node2vec paper's binary operators turning two node vectors into one edge feature vector.
 OPERATORS = ("average", "hadamard", "weighted_l1", "weighted_l2")
 
@@ -242,13 +243,25 @@ def _jaccard_from(count: np.ndarray, src: np.ndarray, dst: np.ndarray, degree: n
     return np.divide(count, union, out=np.zeros(len(count)), where=union > 0)
 
 
+def item_knn(adj: sparse.csr_matrix, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Cosine of the two products' adjacency rows, |N(u) ∩ N(v)| / √(deg u · deg v): classic item-kNN, where
+    each product's co-purchase list plays the user's basket (0 when either is isolated)."""
+    count = _common(adj, src, dst)[0]
+    return _cosine_from(count, *_pairs(src, dst, adj.shape[0]), _degree(adj))
+
+
+def _cosine_from(count: np.ndarray, src: np.ndarray, dst: np.ndarray, degree: np.ndarray) -> np.ndarray:
+    norm = np.sqrt(degree[src] * degree[dst])
+    return np.divide(count, norm, out=np.zeros(len(count)), where=norm > 0)
+
+
 def adamic_adar(adj: sparse.csr_matrix, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Σ 1 / log deg(w) over common neighbours w: a shared niche product counts more than a shared hub."""
     return _common(adj, src, dst)[1]
 
 
 def heuristic_scores(graph: Graph, num_nodes: int | None, src: np.ndarray, dst: np.ndarray) -> dict[str, np.ndarray]:
-    """All four heuristics (``HEURISTICS``) for pairs (src[i], dst[i]) on the train graph, unweighted.
+    """Every heuristic (``HEURISTICS``) for pairs (src[i], dst[i]) on the train graph, unweighted.
 
     ``graph`` is the train edge frame (with ``num_nodes``) or an ``adjacency`` matrix; one intersection pass.
     """
@@ -257,7 +270,7 @@ def heuristic_scores(graph: Graph, num_nodes: int | None, src: np.ndarray, dst: 
     degree = _degree(adj)
     count, weighted = _common(adj, src, dst)
     return {"common_neighbours": count, "jaccard": _jaccard_from(count, src, dst, degree), "adamic_adar": weighted,
-            "preferential_attachment": degree[src] * degree[dst]}
+            "preferential_attachment": degree[src] * degree[dst], "item_knn": _cosine_from(count, src, dst, degree)}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -439,6 +452,9 @@ def heuristic_scorer(graph: Graph, num_nodes: int | None, name: str) -> Callable
         count = (adj[queries] @ adj).toarray()
         if name == "common_neighbours":
             return count
+        if name == "item_knn":
+            norm = np.sqrt(degree[queries][:, None] * degree[None, :])
+            return np.divide(count, norm, out=np.zeros_like(count), where=norm > 0)
         union = degree[queries][:, None] + degree[None, :] - count
         return np.divide(count, union, out=np.zeros_like(count), where=union > 0)
 
