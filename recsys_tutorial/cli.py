@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("source", help="synthetic:N, a category name (Electronics), or a metadata file path")
     common.add_argument("--workdir", type=Path, default=Path("runs"), help="folder of the stage run folders")
+    common.add_argument("-v", "--verbose", action="store_true", help="log every step (default: warnings only)")
     common.add_argument("--force", action="append", default=[], choices=STAGES, metavar="STAGE",
                         help=f"recompute this stage even if cached (repeatable; one of {', '.join(STAGES)})")
     common.add_argument("--seed", type=int, default=42, help="seed of data, split, walks and training")
@@ -75,7 +76,6 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="recsys-tutorial", description=__doc__.splitlines()[0],
                                      formatter_class=fmt)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step (default: warnings only)")
     sub = parser.add_subparsers(dest="command", required=True)
     helps = {"prepare": "metadata → products, relations, edges and split (parquet)",
              "walk": "random walks on the training graph (first-order, or node2vec with --p/--q)",
