@@ -780,7 +780,7 @@ scorers["PyTorch skip-gram + side info, cold start"] = evaluate.cosine_scorer(
     cold_eges, known=with_vector)
 for name, run in mf_runs.items():
     scorers[name] = evaluate.dot_scorer(run.embeddings, mf_bias(run), known=in_train)
-for name in ("preferential_attachment", "adamic_adar"):
+for name in ("preferential_attachment", "adamic_adar", "item_knn"):
     scorers[heuristic_names[name]] = evaluate.heuristic_scorer(sp.train, sp.num_nodes,
                                                                name)
 ranking = {name: evaluate.ranking_metrics(scorer, sp, ks=(10, 100), num_queries=1000,
