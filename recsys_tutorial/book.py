@@ -139,6 +139,7 @@ def _stage(root: Path, stage: Path) -> None:
     # them rendering offline and behind firewalls; online, both copies are the same version.
     static = stage / "_static"
     static.mkdir()
+    shutil.copy2(root / "book" / "custom.css", static / "custom.css")  # Jupyter Book loads _static/*.css
     shutil.copy2(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", static / "plotly.min.js")
 
 

@@ -28,13 +28,17 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
 
-import pooch
-from tqdm import tqdm  # plain bars: tqdm.auto warns "IProgress not found" in kernels without ipywidgets
+from tqdm import TqdmWarning, tqdm  # plain bars: tqdm.auto warns "IProgress not found" without ipywidgets
 
 from recsys_tutorial.errors import warn_data
+
+with warnings.catch_warnings():  # pooch imports tqdm.auto, which would print that warning in every kernel
+    warnings.simplefilter("ignore", TqdmWarning)
+    import pooch
 
 __all__ = ["CATEGORIES_2014", "CATEGORIES_2018", "REGISTRY", "CacheError", "CorruptFileError", "DownloadError",
            "canonical_category", "check_cached", "default_cache_dir", "fetch_amazon", "mirror_urls",

@@ -56,10 +56,22 @@ def _fit(model: object, matrix: sparse.csr_matrix, known: np.ndarray, drop_bias:
     return vectors, time.perf_counter() - start
 
 
+def _quiet_import(module: str) -> object:
+    """Import an ``implicit`` module without tqdm.auto's "IProgress not found" warning in notebooks."""
+    import importlib
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmWarning)
+        return importlib.import_module(module)
+
+
 def train_als(train: pd.DataFrame, num_nodes: int, factors: int = 64, regularization: float = 0.01,
               iterations: int = 15, alpha: float = 1.0, seed: int = 0) -> FactorizationResult:
     """implicit's AlternatingLeastSquares on the co-purchase matrix (confidence 1 + alpha · weight)."""
-    from implicit.als import AlternatingLeastSquares
+    AlternatingLeastSquares = _quiet_import("implicit.als").AlternatingLeastSquares
 
     matrix = co_purchase_matrix(train, num_nodes)
     known = np.diff(matrix.indptr) > 0
@@ -75,7 +87,7 @@ def train_bpr(train: pd.DataFrame, num_nodes: int, factors: int = 128, learning_
               regularization: float = 0.01, iterations: int = 100, seed: int = 0) -> FactorizationResult:
     """implicit's BayesianPersonalizedRanking on the co-purchase matrix (a co-purchase outranks a random
     product for the same basket)."""
-    from implicit.bpr import BayesianPersonalizedRanking
+    BayesianPersonalizedRanking = _quiet_import("implicit.bpr").BayesianPersonalizedRanking
 
     matrix = co_purchase_matrix(train, num_nodes, weighted=False)
     known = np.diff(matrix.indptr) > 0

@@ -148,3 +148,44 @@ def test_rendered_chapters_pin_colab_to_the_commit_they_were_built_from(root):
     requirement = next(r for r in __import__("tomllib").loads((root / "pyproject.toml").read_text())["project"][
         "dependencies"] if r.startswith("torch"))
     assert requirement.startswith("torch>=") and "<" not in requirement and "==" not in requirement
+
+
+WIDTH_PROBE = """<script>
+window.addEventListener("load", () => {
+  const wide = [...document.querySelectorAll("div.cell_input pre")]
+    .filter((pre) => pre.scrollWidth > pre.clientWidth + 1)
+    .map((pre) => pre.textContent.split("\\n").find((l) => l.length > 88) || pre.textContent.slice(0, 88));
+  document.body.setAttribute("data-wide-code", JSON.stringify(wide));
+});
+</script>"""
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_code_cells_need_no_horizontal_scrolling_at_1280_px(built_book, page):
+    """Chromium lays the page out at 1280 px; every code cell's <pre> fits its column."""
+    import html as html_lib
+    import json
+
+    build, *_ = built_book
+    source = build / "html" / "book" / f"{page}.html"
+    probe = source.with_name(f"{page}.probe.html")
+    probe.write_text(source.read_text().replace("</body>", WIDTH_PROBE + "</body>"))
+    dom = _headless("--window-size=1280,4000", "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'data-wide-code="([^"]*)"', dom)
+    assert found, f"{page}: the width probe did not run"
+    wide = json.loads(html_lib.unescape(found.group(1)))
+    assert wide == [], f"{page}: code cells wider than the column: {wide}"
+
+
+def test_no_output_shows_a_warning_or_stderr(built_book):
+    """The executed chapters print no warnings, progress-bar noise or stderr into the rendered pages."""
+    import nbformat
+
+    build, *_ = built_book
+    for page in CHAPTER_PAGES:
+        nb = nbformat.read(build / "source" / "book" / f"{page}.ipynb", as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+                assert out.get("name") != "stderr", f"{page}: stderr output {text[:300]!r}"
+                assert not re.search(r"Warning\b|IProgress|Passed unknown parameter", text), (page, text[:300])
