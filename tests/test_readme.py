@@ -31,3 +31,16 @@ def test_own_catalogue_section_runs(root, tmp_path):
                           check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "rank" in done.stdout and (tmp_path / "vectors.txt").stat().st_size > 0
+
+
+def test_profile_tables_are_the_measured_record(root):
+    """README and the book's introduction show exactly what benchmarks/bench_book.py recorded: measured, not typed."""
+    import json
+
+    sys.path.insert(0, str(root / "benchmarks"))
+    import bench_book
+
+    record = json.loads((root / "benchmarks" / "book_profiles.json").read_text())
+    assert {"ci", "default", "electronics"} <= record.keys()
+    for path in bench_book.DOCS:
+        assert bench_book.docs_block(path.read_text()) == bench_book.table(record), path.name
