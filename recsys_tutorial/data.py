@@ -67,10 +67,10 @@ MAX_LINE_BYTES = 4 * 1024 * 1024
 #: Lines whose brackets nest deeper than this are skipped (``too_deep``); real records nest at most 3 deep. It
 #: keeps both parsers far from Python's recursion limit. Brackets inside strings count too: a cheap upper bound.
 MAX_DEPTH = 100
-#: A 2014 line the fast path cannot convert (backslash escapes, stray quotes) goes to ``ast.literal_eval``, which
-#: costs ~80× the line in memory; longer such lines are skipped (``too_long_for_literal_parser``). Real 2014
-#: records are a few kilobytes (the longest in our real extracts: 15 KB).
-MAX_LITERAL_EVAL_BYTES = 256 * 1024
+#: The fast path turns a 2014 line into JSON (escapes included) in a few times its size; a line it cannot convert
+#: (stray quotes, ``.5``, ``None``) goes to ``ast.literal_eval``, which costs ~80× the line in memory, so longer
+#: such lines are skipped (``too_long_for_literal_parser``). On the real Digital Music extract no line needs it.
+MAX_LITERAL_EVAL_BYTES = 16 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
 _DRAIN_CHUNK = 1 << 20  # bytes read at a time while passing over an over-long line
 _PARSE_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
@@ -195,8 +195,59 @@ class ParseReport:
 # --------------------------------------------------------------------------------------------------
 
 # A Python-literal line is a sequence of single-quoted strings, double-quoted strings and everything
-# else. Strings without backslashes carry their text verbatim, so they convert to JSON strings directly.
-_PY_TOKEN = re.compile(r"""'([^'\\\n]*)'|"([^"\\\n]*)"|([^'"]+)""")
+# else. String bodies are decoded as CPython decodes a str literal: non-ASCII characters become escapes, then
+# the ``unicode_escape`` codec reads every escape (in C, a few times the body in memory).
+
+
+def _string_end(line: str, start: int) -> int:
+    """Index of the quote closing the string whose opening quote is at ``start`` (-1 if unterminated)."""
+    quote, j = line[start], start + 1
+    while True:
+        k = line.find(quote, j)
+        if k < 0:
+            return -1
+        slashes = k - 1
+        while slashes > start and line[slashes] == "\\":
+            slashes -= 1
+        if (k - 1 - slashes) % 2 == 0:  # an even run of backslashes: the quote is not escaped
+            return k
+        j = k + 1
+
+
+def _py_tokens(line: str) -> Iterator[tuple[str | None, str]]:
+    """(None, bare text) and (quote, string body) pieces of a line; ValueError when a string never ends."""
+    pos, n = 0, len(line)
+    while pos < n:
+        quotes = [i for i in (line.find("'", pos), line.find('"', pos)) if i >= 0]
+        if not quotes:
+            yield None, line[pos:]
+            return
+        start = min(quotes)
+        if start > pos:
+            yield None, line[pos:start]
+        end = _string_end(line, start)
+        if end < 0:
+            raise ValueError("unterminated string")
+        yield line[start], line[start + 1:end]
+        pos = end + 1
+
+
+# An escaping backslash (the last of an odd run) right before a non-ASCII character: CPython reads it as a plain
+# backslash, so it becomes "\u005c" before the non-ASCII characters are themselves turned into escapes.
+_BACKSLASH_BEFORE_NON_ASCII = re.compile(r"(?<!\\)((?:\\\\)*)\\(?=[^\x00-\x7f])")
+
+
+def _json_string(body: str) -> str:
+    """The JSON string literal of a Python string literal's body, its escapes decoded by Python's own rules."""
+    if "\\" not in body:
+        return '"' + body.replace('"', '\\"') + '"'
+    body = _BACKSLASH_BEFORE_NON_ASCII.sub(lambda m: m.group(1) + "\\u005c", body)  # "\é" keeps its "\"
+    with warnings.catch_warnings():  # "\[" is a deprecated escape: Python keeps the backslash, and so do we
+        warnings.simplefilter("ignore", DeprecationWarning)
+        text = body.encode("ascii", "backslashreplace").decode("unicode_escape")  # ValueError if malformed
+    return json.dumps(text, ensure_ascii=False)
+
+
 # Outside strings a JSON-equivalent line holds only brackets, separators, digits and exponents.
 _BARE_OK = re.compile(r"[\s{}\[\]:,0-9.eE+\-]*")
 
@@ -237,31 +288,32 @@ def _python_literal_to_json(line: str) -> str | None:
             return None
         return line.replace("'", '"')
     parts: list[str] = []
-    pos = 0
-    for m in _PY_TOKEN.finditer(line):
-        if m.start() != pos:  # a backslash escape or stray quote: let literal_eval decide
-            return None
-        pos = m.end()
-        single, double, bare = m.groups()
-        if bare is not None:
-            if not _BARE_OK.fullmatch(bare):
-                return None
-            parts.append(bare)
-        elif single is not None:
-            parts.append('"' + single.replace('"', '\\"') + '"')
-        else:
-            parts.append('"' + double + '"')
-    return "".join(parts) if pos == len(line) else None
+    try:
+        for quote, text in _py_tokens(line):
+            if quote is None:
+                if not _BARE_OK.fullmatch(text):
+                    return None
+                parts.append(text)
+            else:
+                parts.append(_json_string(text))
+    except ValueError:  # an unterminated string, or an escape Python's parser refuses too
+        return None
+    return "".join(parts)
 
 
 def parse_python_literal(line: str) -> object:
     """Parse one 2014-format line without executing it. Raises ValueError/SyntaxError when invalid, and
     ValueError when brackets nest more than :data:`MAX_DEPTH` deep (never RecursionError)."""
+    return _literal(line)[0]
+
+
+def _literal(line: str) -> tuple[object, bool]:
+    """A 2014 line's value, and whether it needed ``ast.literal_eval`` (the slow path, counted in reports)."""
     _check_depth(line)
     text = _python_literal_to_json(line)
     if text is not None:
         try:
-            return _STRICT_JSON.decode(text)
+            return _STRICT_JSON.decode(text), False
         except ValueError:
             pass  # e.g. ".5" or a trailing comma: valid Python, not JSON
     if len(line) > MAX_LITERAL_EVAL_BYTES:
@@ -269,7 +321,7 @@ def parse_python_literal(line: str) -> object:
                                       f"(limit {MAX_LITERAL_EVAL_BYTES:,})")
     with warnings.catch_warnings():  # invalid escapes like "\[" warn but still parse, as in the original
         warnings.simplefilter("ignore")
-        return ast.literal_eval(line)
+        return ast.literal_eval(line), True
 
 
 def _parse_json(line: str) -> object:
@@ -584,7 +636,7 @@ def read_amazon_metadata(
         format = _detect_format(path, max_line_bytes)
     elif format not in ("2014", "2018"):
         raise ValueError(f"format must be 'auto', '2014' or '2018', got {format!r}")
-    parse = parse_python_literal if format == "2014" else _parse_json
+    parse = _literal if format == "2014" else (lambda text: (_parse_json(text), False))
 
     report = ParseReport(str(path), format=format)
     tables = _Tables()
@@ -611,7 +663,8 @@ def read_amazon_metadata(
             continue
         report.records_read += 1
         try:
-            record = parse(line)
+            record, slow = parse(line)
+            report.slow_path += slow
         except (_TooDeepError, RecursionError) as exc:
             bad("too_deep", number, str(exc) or type(exc).__name__)
             continue

@@ -81,12 +81,43 @@ def test_gzip_and_plain_files_read_the_same(tmp_path):
     pd.testing.assert_frame_equal(a[1], b[1])
 
 
-def test_titles_with_quotes_and_escapes_take_the_safe_slow_path(tmp_path):
+def test_titles_with_quotes_and_escapes_parse_like_python_without_literal_eval(tmp_path):
     titles = ["Kid's Headphones", 'The "Pro" Cable', "Both ' and \" quotes", "Tab\tand back\\slash", "Café ünïcode"]
     lines = [repr(record(asin=f"B00000000{i}", title=t)) for i, t in enumerate(titles)]
     products, _, report = read_amazon_metadata(write_lines(tmp_path / "m.json", lines))
     assert products["title"].tolist() == titles
-    assert report.parsed == 5
+    assert report.parsed == 5 and report.slow_path == 0  # escapes are decoded by the fast path
+
+
+ESCAPE_PIECES = ["a", "é", "😀", "\\é", "\\\\é", "\\\\\\\\é", '"', " ", "\\n", "\\t", "\\'", '\\"', "\\\\", "\\x41", "\\xe9", "\\u00e9",
+                 "\\U0001F600", "\\N{BULLET}", "\\101", "\\0", "\\7", "\\777", "\\[", "\\q", "\\N{NO SUCH NAME}",
+                 "\\U00110000", "\\x4", "\\u12"]
+
+
+@given(st.lists(st.sampled_from(ESCAPE_PIECES), max_size=12), st.text(max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_string_escapes_decode_exactly_as_pythons_parser(pieces, text):
+    """The fast path's escape decoding against ast.literal_eval, the reference, on single- and double-quoted
+    strings: the same value, or an error from both."""
+    import ast
+    import warnings
+
+    from recsys_tutorial.data import _literal
+
+    body = "".join(pieces)
+    for line in (f"{{'asin': 'B1', 'title': '{body}'}}", f'{{"asin": "B1", "t": "{body.replace(chr(34), "")}"}}',
+                 repr({"asin": "B1", "title": text + body})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                expected = ast.literal_eval(line)
+            except (SyntaxError, ValueError):
+                expected = None
+        try:
+            got = _literal(line)[0]
+        except (SyntaxError, ValueError):
+            got = None
+        assert got == expected, line
 
 
 # ---------------------------------------------------------------------------------------------- 2018

@@ -354,16 +354,37 @@ def test_gzip_magic_followed_by_junk_is_corrupt_not_empty(tmp_path, forced):
 
 
 def test_a_long_line_that_needs_literal_eval_is_a_counted_skip_not_80x_its_size(tmp_path):
-    """Bad input: a 2014 line over MAX_LITERAL_EVAL_BYTES with a backslash escape (the slow parser's case)."""
-    slow = "{'asin': 'B1', 'title': 'it\\'s " + "x" * (data.MAX_LITERAL_EVAL_BYTES + 10) + "'}"
-    fast = "{'asin': 'B2', 'title': '" + "y" * (data.MAX_LITERAL_EVAL_BYTES + 10) + "', 'categories': [['A']]}"
-    small = "{'asin': 'B3', 'title': 'it\\'s fine', 'categories': [['A']]}"
+    """Bad input: a 2014 line over MAX_LITERAL_EVAL_BYTES that only ast.literal_eval reads (a bare None)."""
+    slow = "{'asin': 'B1', 'price': None, 'title': '" + "x" * (data.MAX_LITERAL_EVAL_BYTES + 10) + "'}"
+    fast = "{'asin': 'B2', 'title': 'it\\'s " + "y" * (data.MAX_LITERAL_EVAL_BYTES + 10) + "', 'categories': [['A']]}"
+    small = "{'asin': 'B3', 'price': None, 'title': 'short', 'categories': [['A']]}"
     path = tmp_path / "meta.json"
     path.write_text("\n".join([small, slow, fast]) + "\n")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         products, _, report = read_amazon_metadata(path)
-    assert sorted(products["asin"]) == ["B2", "B3"]  # a long line without escapes still takes the fast path
+    assert sorted(products["asin"]) == ["B2", "B3"]  # a long line with escapes still takes the fast path
     assert report.skipped == {"too_long_for_literal_parser": 1} and report.first_lines[
         "too_long_for_literal_parser"] == [2]
+    assert report.slow_path == 1  # only the short line with None needed literal_eval
     assert report.records_read == report.parsed + report.n_skipped
+
+
+@pytest.mark.parametrize("malformed", [False, True])
+def test_a_long_line_with_escapes_costs_at_most_10x_its_size(malformed):
+    """Bad input: a 3.5 MB 2014 line full of escapes (and the same line cut short): read in at most 10× its size."""
+    import tracemalloc
+
+    from recsys_tutorial.data import _literal
+
+    line = "{'asin': 'B1', 'title': '" + "it\\'s \\u00e9\\n " * 250_000 + "', 'categories': [['A']]}"
+    line = line[:-1] if malformed else line
+    tracemalloc.start()
+    try:
+        record = _literal(line)[0]
+    except ValueError:
+        record = None
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (record is None) == malformed
+    assert peak <= 10 * len(line.encode()), f"peak {peak / 2**20:.1f} MB for a {len(line) / 2**20:.1f} MB line"
