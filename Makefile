@@ -24,9 +24,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[book,test]"
 	@touch $@
 
-## book: execute every chapter on PROFILE (default: default) and build the HTML book in _build/html
+## book: execute every chapter on PROFILE (default: default) and build the HTML book in _build/html; DATASET=<file or category> overrides the profile's data
 book: $(STAMP)
-	$(BIN)/python -m recsys_tutorial.book --profile $(PROFILE)
+	$(BIN)/python -m recsys_tutorial.book --profile $(PROFILE) $(if $(DATASET),--set DATASET=$(DATASET))
 
 ## test: ruff, unit tests, the book build and every notebook (nbmake) on the tiny ci profile
 test: $(STAMP) system-deps
