@@ -168,3 +168,98 @@ def test_best_k_orders_ties_by_id_even_past_topks_margin():
     assert ids[0].tolist() == [25, 0, 1, 2] and values[0].tolist() == [1, 0, 0, 0]
     assert ids[1].tolist()[:2] == [5, 30] and np.isneginf(values[1, 2:]).all()
     assert ids[2].tolist() == [0, 1, 2, 3]
+
+
+def lattice(n: int, d: int, score: str, seed: int) -> Embeddings:
+    """Small-integer vectors (cosine: four ±1 entries, unit length ±0.5 each) and quarter biases: every score is
+    exact in float32 whatever the order of summation, and many tie."""
+    rng = np.random.default_rng(seed)
+    if score == "cosine":
+        vectors = np.zeros((n, d), np.float32)
+        for row in vectors:
+            row[rng.choice(d, 4, replace=False)] = rng.choice([-1.0, 1.0], 4)
+    else:
+        vectors = rng.integers(-2, 3, (n, d)).astype(np.float32)
+    known = rng.random(n) > 0.15
+    vectors[~known] = 0
+    bias = rng.integers(-4, 5, n).astype(np.float32) / 4 if score == "dot+bias" else None
+    return Embeddings.from_vectors(vectors, [f"p{i}" for i in range(n)], "lattice", known=known, bias=bias,
+                                   score=score)
+
+
+def exact_top_k(emb: Embeddings, queries: np.ndarray, k: int, candidates=None, exclude=None):
+    """(ids, scores) from first principles in float64: allowed products sorted by (-score, id), -1/-inf padded."""
+    v = emb.vectors.astype(np.float64)
+    if emb.meta["score"] == "cosine":
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        v = np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+    scores = v[queries] @ v.T
+    if emb.bias is not None:
+        scores += emb.bias[None, :] + emb.bias[queries, None]
+    allowed = emb.known & (True if candidates is None else candidates)
+    ids, values = np.full((len(queries), k), -1), np.full((len(queries), k), -np.inf)
+    for i, q in enumerate(queries):
+        ok = allowed.copy()
+        ok[q] = False
+        if exclude is not None:
+            ok[exclude[i]] = False
+        pool = np.flatnonzero(ok)
+        best = pool[np.lexsort((pool, -scores[i, pool]))][:k]
+        ids[i, :len(best)], values[i, :len(best)] = best, scores[i, best]
+    return ids, values
+
+
+@pytest.mark.parametrize("n", [1, 2, 9, 33, 130, 300])
+@pytest.mark.parametrize("score", ["cosine", "dot", "dot+bias"])
+def test_top_k_equals_exact_search_with_ties_masks_and_odd_tiles(n, score):
+    rng = np.random.default_rng(n)
+    emb = lattice(n, 6, score, seed=n)
+    known = np.flatnonzero(emb.known)
+    cases = [  # (queries, candidates): the known products, shuffled (one tile serves both orders), samples
+        (known, None), (rng.permutation(known), None),  # with repeats and unknown queries, candidate masks
+        (rng.integers(0, n, 2 * n), None), (rng.integers(0, n, 7), rng.random(n) > 0.4),
+        (known, rng.random(n) > 0.3)]
+    for case, (queries, candidates) in enumerate(cases):
+        exclude = [rng.integers(0, n, rng.integers(0, 4)) for _ in queries] if case % 2 else None
+        for k, batch_size in [(1, None), (4, 5), (10, 16), (n + 3, 64)]:
+            ids, scores = recommend.top_k(emb, queries, k, candidates=candidates, exclude=exclude,
+                                          batch_size=batch_size)
+            want_ids, want_scores = exact_top_k(emb, queries, k, candidates, exclude)
+            np.testing.assert_array_equal(ids, want_ids, err_msg=f"case {case}, k={k}, batch {batch_size}")
+            np.testing.assert_array_equal(scores, want_scores.astype(np.float32))
+
+
+def score_rows_without_self(emb: Embeddings, queries: np.ndarray) -> np.ndarray:
+    """``score_rows`` with each query's own score at -inf, as ``evaluate.ranking_metrics`` ranks them."""
+    rows = recommend.score_rows(emb, queries)
+    rows[np.arange(len(queries)), queries] = -np.inf
+    return rows
+
+
+@pytest.mark.parametrize("score", ["cosine", "dot+bias"])
+def test_top_k_ranks_exactly_by_score_rows_in_any_tiling(score):
+    emb = make(n=700, d=32, score=score, seed=4, unknown=30)  # scores with rounding: BLAS must be consistent
+    queries = np.flatnonzero(emb.known)
+    rows = score_rows_without_self(emb, queries)
+    want_ids, want_scores = recommend.best_k(rows, 10)
+    for batch_size in (None, 64, 100):
+        ids, scores = recommend.top_k(emb, queries, 10, batch_size=batch_size)
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_array_equal(scores, want_scores.astype(np.float32))
+        some = queries[::37]
+        ids, scores = recommend.top_k(emb, some, 10, batch_size=batch_size)  # queries ≠ candidates: one order
+        np.testing.assert_array_equal(ids, want_ids[::37])
+
+
+def test_top_k_merges_threads_exactly_and_restores_torch_threads(monkeypatch):
+    emb = lattice(257, 5, "dot", seed=7)
+    queries = np.flatnonzero(emb.known)
+    before = torch.get_num_threads()
+    want = recommend.top_k(emb, queries, 6, batch_size=16)
+    assert torch.get_num_threads() == before
+    monkeypatch.setattr(recommend, "_thread_count", lambda: 3)  # three private top-ks, merged
+    got = recommend.top_k(emb, queries, 6, batch_size=16)
+    assert torch.get_num_threads() == before
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(want[0], exact_top_k(emb, queries, 6)[0])
