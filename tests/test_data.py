@@ -89,9 +89,11 @@ def test_titles_with_quotes_and_escapes_parse_like_python_without_literal_eval(t
     assert report.parsed == 5 and report.slow_path == 0  # escapes are decoded by the fast path
 
 
-ESCAPE_PIECES = ["a", "é", "😀", "\\é", "\\\\é", "\\\\\\\\é", '"', " ", "\\n", "\\t", "\\'", '\\"', "\\\\", "\\x41", "\\xe9", "\\u00e9",
-                 "\\U0001F600", "\\N{BULLET}", "\\101", "\\0", "\\7", "\\777", "\\[", "\\q", "\\N{NO SUCH NAME}",
-                 "\\U00110000", "\\x4", "\\u12"]
+ESCAPE_PIECES = [
+    'a', 'é', '😀', '\\é', '\\\\é', '\\\\\\\\é', '"', ' ', '\\n', '\\t', "\\'", '\\"', '\\\\', '\\x41',
+    '\\xe9', '\\u00e9', '\\U0001F600', '\\N{BULLET}', '\\101', '\\0', '\\7', '\\777', '\\[', '\\q',
+    '\\N{NO SUCH NAME}', '\\U00110000', '\\x4', '\\u12'
+]
 
 
 @given(st.lists(st.sampled_from(ESCAPE_PIECES), max_size=12), st.text(max_size=20))
