@@ -111,9 +111,11 @@ def main() -> None:
     load_before = load_averages()
     print(f"{n:,} products × {DIM} dimensions, top-{K} for every product ({args.scale} scale); "
           f"{os.cpu_count()} cores, load averages (1/5/15 min) {load_before}")
-    runs = {name: run_stage(fn, n, args.seed) for name, fn in
-            [("ours, exact (recommend_all)", ours), ("faiss IndexFlatIP, exact", faiss_exact),
-             ("faiss HNSW (recommend_all index='hnsw')", faiss_hnsw), ("hnswlib HNSW", hnswlib_index)]}
+    runs = {}
+    for name, fn in [("ours, exact (recommend_all)", ours), ("faiss IndexFlatIP, exact", faiss_exact),
+                     ("faiss HNSW (recommend_all index='hnsw')", faiss_hnsw), ("hnswlib HNSW", hnswlib_index)]:
+        runs[name] = run_stage(fn, n, args.seed)
+        print(f"  {name}: {runs[name][1]:.1f}s (load {load_averages()})", flush=True)  # long runs: progress
     (exact, _), ours_s, _ = runs["ours, exact (recommend_all)"]
     sample = np.random.default_rng(args.seed).choice(n, size=min(SAMPLE, n), replace=False)
     print(f"{'method':<42} {'wall':>9} {'vs ours':>8} {'peak above vectors':>19} {'recall@10':>10}")
