@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,nbmake,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-all
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -987,12 +989,23 @@ for name, scorer in yardsticks.items():  # ranked as Part 2 ranks, for the resul
                    auc_seen=row["auc_seen"], auc_unseen=row["auc_unseen"],
                    auc_degree_matched=row["auc_degree_matched"],
                    **{k: v for k, v in ranking.items() if k != "queries"})
-plots.results_table(pd.concat([reports, library]), results.ORIGINAL_RESULTS,
-                    title="Part 1 results")
+part1 = results.tidy([{"chapter": "part1", **row}
+                      for row in pd.concat([reports, library]).to_dict("records")])
+plots.results_overview(part1, results.ORIGINAL_RESULTS, title="Part 1 on this run")
 
 # %% [markdown]
-# The table is this part's record, as the results page will show it beside Part 2: read
-# the degree-matched column against the all-pairs one, and the runtime against both.
+# One row per method, sorted by seen-AUC; where this run read the original's own file, a
+# cross marks its published AUC. The same numbers as a table, sorted the same way:
+
+# %%
+table, dropped = results.summary(part1, results.ORIGINAL_RESULTS)
+if dropped:
+    print("Not shown, the same for every method: " + ", ".join(dropped) + ".")
+table.drop(columns="part")
+
+# %% [markdown]
+# This is the part's record, as the results page shows it beside Part 2: read the
+# degree-matched column against the all-pairs one, and the runtime against both.
 #
 # ## 11. What we learnt
 #

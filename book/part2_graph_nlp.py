@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,nbmake,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-all
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -343,18 +345,20 @@ tokens = int((first_order >= 0).sum())
 
 def sgns_on(walk_matrix: np.ndarray, model: torch.nn.Module | None = None, *,
             window: int = 5, subsample: float = 1e-3, epochs: int = SG_EPOCHS,
-            walks_per_batch: int = 256) -> train.TrainResult:
+            walks_per_batch: int = 256, keep_model: bool = False) -> train.TrainResult:
     """word2vec's recipe with the whole-walk SGD step, on these walks: PyTorch SGNS by
     default, or another model with an ``sgd_step`` (side information, MF on
-    sequences)."""
+    sequences). Only the embeddings are kept unless ``keep_model``: this page trains
+    nine models, and at Electronics scale each model's tables take ~0.4 GB."""
     blocks = sampling.WalkBlocks(walk_matrix, sp.num_nodes,
                                  walks_per_batch=walks_per_batch, window=window,
                                  negatives=5, shared=32, subsample=subsample, seed=SEED)
-    return train.train(model or models.SkipGram(sp.num_nodes, EMBED_DIM), blocks,
-                       epochs=epochs, lr=0.025, schedule="linear", optimizer="sgd",
-                       threads=1, val_pairs=sp.val_sample,
-                       eval_every=max(1, len(blocks) // 2), device=device, seed=SEED,
-                       progress=False)
+    run = train.train(model or models.SkipGram(sp.num_nodes, EMBED_DIM), blocks,
+                      epochs=epochs, lr=0.025, schedule="linear", optimizer="sgd",
+                      threads=1, val_pairs=sp.val_sample,
+                      eval_every=max(1, len(blocks) // 2), device=device, seed=SEED,
+                      progress=False)
+    return run if keep_model else run.release_model()
 
 
 sgns = sgns_on(first_order)
@@ -485,7 +489,8 @@ print(f"{has_side.mean():.0%} of the graph's products have at least one field; t
 # %%
 side_runs = {name: sgns_on(first_order,
                            models.SideInfoSkipGram(sp.num_nodes, side, info.field_sizes,
-                                                   EMBED_DIM, mode=mode))
+                                                   EMBED_DIM, mode=mode),
+                           keep_model=True)
              for name, mode in {"PyTorch skip-gram + side info (mean, GES)": "mean",
                                 "PyTorch skip-gram + side info": "eges"}.items()}
 plots.learning_curves({"PyTorch skip-gram": sgns.curve,
@@ -548,6 +553,7 @@ for name in ["PyTorch skip-gram + side info (mean, GES)",
              "PyTorch skip-gram + side info"]:
     cold_vectors[name] = side_runs[name].embeddings.copy()
     cold_vectors[name][cold] = side_runs[name].model.cold_start(side[cold])
+    side_runs[name].release_model()  # the vectors are all this page needs from here
     scores = evaluate.cosine_scores(cold_vectors[name], src, dst)
     # still no vector: below every cosine
     scores[~(with_vector[src] & with_vector[dst])] = -2.0
@@ -604,10 +610,12 @@ edge_walks = sp.train[["src", "dst"]].to_numpy().astype(np.int32)
 edge_epochs = max(1, round(tokens * SG_EPOCHS / edge_walks.size))
 mf_runs = {"MF-bias, edges": sgns_on(edge_walks, models.MFBias(sp.num_nodes, EMBED_DIM),
                                      window=1, subsample=0.0, epochs=edge_epochs,
-                                     walks_per_batch=2048)}
-mf_runs["MF, sequences"] = sgns_on(first_order, models.MF(sp.num_nodes, EMBED_DIM))
+                                     walks_per_batch=2048, keep_model=True)}
+mf_runs["MF, sequences"] = sgns_on(first_order, models.MF(sp.num_nodes, EMBED_DIM),
+                                   keep_model=True)
 mf_runs["MF-bias, sequences"] = sgns_on(first_order,
-                                        models.MFBias(sp.num_nodes, EMBED_DIM))
+                                        models.MFBias(sp.num_nodes, EMBED_DIM),
+                                        keep_model=True)
 print(f"Edges: {len(edge_walks):,} training edges × {edge_epochs} epochs = "
       f"{edge_walks.size * edge_epochs:,} tokens; sequences: {SG_EPOCHS} epoch(s) over "
       f"{len(first_order):,} walks = {tokens * SG_EPOCHS:,} tokens.")
@@ -630,9 +638,12 @@ def mf_bias(run: train.TrainResult) -> np.ndarray | None:
     return run.model.bias.weight.detach().cpu().numpy().ravel()
 
 
+mf_biases = {name: mf_bias(run) for name, run in mf_runs.items()}
+for run in mf_runs.values():
+    run.release_model()  # biases and vectors are all this page needs from here
 format_rows = {}
 for name, run in mf_runs.items():
-    mf_scores = evaluate.dot_scores(run.embeddings, src, dst, mf_bias(run))
+    mf_scores = evaluate.dot_scores(run.embeddings, src, dst, mf_biases[name])
     format_rows[name] = {**evaluate.auc_table(sp.val, mf_scores, known=in_train),
                          "seconds": run.seconds}
 format_rows["PyTorch skip-gram"] = side_rows["PyTorch skip-gram"]
@@ -779,7 +790,8 @@ scorers = {name: evaluate.cosine_scorer(v, known=in_train)
 scorers["PyTorch skip-gram + side info, cold start"] = evaluate.cosine_scorer(
     cold_eges, known=with_vector)
 for name, run in mf_runs.items():
-    scorers[name] = evaluate.dot_scorer(run.embeddings, mf_bias(run), known=in_train)
+    scorers[name] = evaluate.dot_scorer(run.embeddings, mf_biases[name],
+                                        known=in_train)
 for name in ("preferential_attachment", "adamic_adar", "item_knn"):
     scorers[heuristic_names[name]] = evaluate.heuristic_scorer(sp.train, sp.num_nodes,
                                                                name)
@@ -787,8 +799,19 @@ ranking = {name: evaluate.ranking_metrics(scorer, sp, ks=(10, 100), num_queries=
                                           seed=SEED)
            for name, scorer in scorers.items()}
 ranking_table = pd.DataFrame(ranking).T
+# ALS and BPR were tuned and ranked in Part 1, on the same split and the same queries
+part1 = results.collect(write_csv=False)
+part1 = part1[(part1["chapter"] == "part1") & (part1["profile"] == PROFILE)
+              & (part1["dataset"] == data.dataset_name(DATASET))
+              & part1["method"].isin(["ALS (implicit)", "BPR (implicit)"])]
+library_ranking = (part1.set_index("method")[ranking_table.columns.drop("queries")]
+                   .rename(index=lambda name: f"{name}, from Part 1"))
+ranking_table = pd.concat([ranking_table, library_ranking])
 print(f"{int(ranking_table['queries'].iloc[0]):,} query products, the same for every "
-      "method.")
+      "method"
+      + (f"; {' and '.join(part1['method'])} as Part 1 of this build ranked them."
+         if len(part1) else
+         "; run Part 1 first to see ALS and BPR (implicit) ranked here too."))
 ranking_table.drop(columns="queries").sort_values("recall@100", ascending=False)
 
 # %% [markdown]
@@ -897,13 +920,24 @@ for name, row in method_table.iterrows():
               **{k: v for k, v in ranking.get(name, {}).items() if k != "queries"}}
     results.record("part2", method, **values)
     records.append({"chapter": "part2", "name": method, **values})
-plots.results_table(results.tidy(records), original=results.ORIGINAL_RESULTS,
-                    title="Part 2 on this run")
+part2 = results.tidy(records)
+plots.results_overview(part2, results.ORIGINAL_RESULTS, title="Part 2 on this run")
 
 # %% [markdown]
-# The table is this page's record as the results page will show it, beside Part 1's:
-# read the degree-matched column against the all-pairs one, and the ranking columns for
-# what a recommender would show.
+# One row per method, sorted by seen-AUC, one marker per way of scoring it; the gap
+# between a row's all-pairs marker and its degree-matched one is what popularity was
+# worth to that method. The same numbers as a table, sorted the same way:
+
+# %%
+table, dropped = results.summary(part2, results.ORIGINAL_RESULTS)
+if dropped:
+    print("Not shown, the same for every method: " + ", ".join(dropped) + ".")
+table.drop(columns="part")
+
+# %% [markdown]
+# This is the page's record as the results page shows it beside Part 1's: read the
+# degree-matched column against the all-pairs one, and the ranking columns for what a
+# recommender would show.
 #
 # ## 12. What we learnt
 #

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,nbmake,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-all
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -158,6 +160,17 @@ if family.any() and is_mf.any():
     print(f"On seen pairs this run's best word2vec-family method, {walk['method']} "
           f"({walk['AUC seen']:.3f}), is {compare(walk['AUC seen'], mf['AUC seen'])} "
           f"its best matrix factorization, {mf['method']} ({mf['AUC seen']:.3f}).")
+library = ranked[ranked["method"].str.endswith("(implicit)")]
+if family.any() and len(library):
+    walk, lib = ranked[family].iloc[0], library.iloc[0]
+    print("The libraries a practitioner would try first reach seen-AUC "
+          + " and ".join(f"{row['AUC seen']:.3f} ({row['method']})"
+                         for _, row in library.iterrows())
+          + f": the better, {lib['method']}, is "
+          f"{compare(lib['AUC seen'], walk['AUC seen'])} {walk['method']}"
+          + (f", and {compare(lib['AUC degree-matched'], walk['AUC degree-matched'])} "
+             "it against degree-matched negatives."
+             if "AUC degree-matched" in library else "."))
 
 # %% [markdown]
 # The tidy table behind this page is saved as `results.csv` in the results folder of the

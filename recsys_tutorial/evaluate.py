@@ -385,13 +385,15 @@ def cosine_scorer(vectors: np.ndarray, known: np.ndarray | None = None) -> Calla
 
     Products without a vector (zero row, or ``known`` False) score -inf: the lowest, as in ``auc_table``.
     """
-    vectors = np.asarray(vectors)
-    norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
-    unit = (vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
+    vectors = np.asarray(vectors, dtype=np.float32)  # no normalised copy: a notebook holds a dozen scorers
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64))
+    inverse = 1.0 / np.where(norms > 0, norms, 1.0)
     usable = norms > 0 if known is None else np.asarray(known, bool) & (norms > 0)
 
     def score(queries: np.ndarray) -> np.ndarray:
-        rows = (unit[queries] @ unit.T).astype(np.float64)
+        rows = (vectors[queries] @ vectors.T).astype(np.float64)
+        rows *= inverse[queries][:, None]
+        rows *= inverse[None, :]
         rows[:, ~usable] = -np.inf
         rows[~usable[queries]] = -np.inf
         return rows

@@ -39,12 +39,18 @@ class TrainResult:
     """Embeddings (numpy, rows = node ids), the trained model, the learning curve and timings."""
 
     embeddings: np.ndarray
-    model: torch.nn.Module
+    model: torch.nn.Module | None
     curve: pd.DataFrame
     seconds: float
     device: str
     epoch_start_lr: list[float] = field(default_factory=list)
     batches: int = 0
+
+    def release_model(self) -> TrainResult:
+        """Drop the model (its tables and any optimizer-sized buffers), keeping the embeddings and the curve:
+        a page that trains a dozen models keeps only what it scores. Returns ``self``."""
+        self.model = None
+        return self
 
 
 def schedule_lr(schedule: str, lr: float, batch_in_epoch: int, batches_per_epoch: int, epoch: int,
