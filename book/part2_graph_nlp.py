@@ -473,6 +473,16 @@ print(f"Our graph with its node2vec index: {size(ours)}. The original's per-edge
 # negatives up in the center tables, drew its initial weights at random and evaluated
 # with an unweighted mean ([B3](#bug-b3)). Here every product uses its own fields,
 # contexts use the context table, and scoring aggregates exactly as training does.
+#
+# One more choice decides what side information does to the embeddings: how much of a
+# product's vector its own embedding keeps. GES gives every part the same weight, so a
+# product with four fields keeps a fifth of its own vector, however often it was bought
+# — and a fifth of the gradient, so in one epoch its own vector barely learns. Our EGES
+# starts each product's own weight at its share of the evidence, $d / (d + 2)$ for a
+# product with $d$ training edges (a product bought with forty others trusts itself;
+# one with a single edge leans on its category), and lets the learned weights move from
+# there.
+#
 # `features.side_information` encodes the fields (0 means missing):
 
 # %%
@@ -487,12 +497,17 @@ print(f"{has_side.mean():.0%} of the graph's products have at least one field; t
       "others have only their own embedding, with or without side information.")
 
 # %%
+# own weight d / (d + 2): the evidence of d edges against a prior worth two
+trust = np.where(in_train, train_degree / (train_degree + 2.0), 1.0)
+side_models = {
+    "PyTorch skip-gram + side info (mean, GES)": {"mode": "mean"},
+    "PyTorch skip-gram + side info": {"mode": "eges", "id_weight": trust,
+                                      "attention_lr_scale": 1e2}}
 side_runs = {name: sgns_on(first_order,
                            models.SideInfoSkipGram(sp.num_nodes, side, info.field_sizes,
-                                                   EMBED_DIM, mode=mode),
+                                                   EMBED_DIM, **kwargs),
                            keep_model=True)
-             for name, mode in {"PyTorch skip-gram + side info (mean, GES)": "mean",
-                                "PyTorch skip-gram + side info": "eges"}.items()}
+             for name, kwargs in side_models.items()}
 plots.learning_curves({"PyTorch skip-gram": sgns.curve,
                        **{name: run.curve for name, run in side_runs.items()}},
                       title="Skip-gram with and without side information, same walks "
@@ -503,12 +518,18 @@ plots.learning_curves({"PyTorch skip-gram": sgns.curve,
 # built differs. The final vectors on every validation pair:
 
 # %%
+# seen pairs with a long-tail product (at most 2 training edges) at an end
+seen_pair = in_train[src] & in_train[dst]
+tail = seen_pair & (np.minimum(train_degree[src], train_degree[dst]) <= 2)
 side_rows = {}
 for name, run in {"PyTorch skip-gram": sgns, **side_runs}.items():
     cosine = evaluate.cosine_scores(run.embeddings, src, dst)
     side_rows[name] = {**evaluate.auc_table(sp.val, cosine, known=in_train),
+                       "auc_long_tail": evaluate.auc_table(sp.val[tail], cosine[tail],
+                                                           known=in_train)["auc_all"],
                        "seconds": run.seconds}
-side_table = pd.DataFrame(side_rows).T[["auc_all", "auc_seen", "seconds"]]
+side_table = pd.DataFrame(side_rows).T[["auc_all", "auc_seen", "auc_long_tail",
+                                        "seconds"]]
 side_table
 
 # %%
@@ -520,19 +541,36 @@ print("Seen AUC against plain skip-gram on the same walks: "
                   for name, gain in side_gain.drop("PyTorch skip-gram").items())
       + f". Learned weights (EGES) end {compare(eges_seen, ges_seen)} the plain mean "
       "(GES).")
+eges_model = side_runs["PyTorch skip-gram + side info"].model
+own = eges_model.id_weights(np.flatnonzero(in_train & has_side))
+tail_gain = side_table["auc_long_tail"] - side_table.loc["PyTorch skip-gram",
+                                                          "auc_long_tail"]
+parts = 1 + (side[has_side] > 0).sum(1).mean()  # own vector + fields, on average
+print(f"On the {tail.sum():,} seen pairs with a long-tail product (at most two "
+      "training edges) at an end: "
+      + "; ".join(f"{name} {gain:+.3f}"
+                  for name, gain in tail_gain.drop("PyTorch skip-gram").items())
+      + ". After training, EGES gives a catalogued product's own vector "
+      f"{own.mean():.0%} of its weight on average (GES: 1 in {parts:.1f})"
+      + f"; {(has_side & in_train & (train_degree <= 2)).sum():,} of the "
+      f"{(in_train & (train_degree <= 2)).sum():,} long-tail products have any side "
+      "information at all.")
 
 # %% [markdown]
 # All three train on every walk with the same whole-walk SGD step and recipe; with side
 # information the step also carries each token's gradient into its brand, category and
 # price vectors (weighted as in the mean), and, for EGES, into its learned weights.
-# Those weights get a 10⁴ × larger step: their gradients are dot products with vectors
-# that start tiny, and at word2vec's rate they would never leave their equal start —
-# EGES would be GES under another name (`SideInfoSkipGram` documents the measurement). A
-# product's own vector is updated only when it occurs, while its brand and category
-# vectors are updated by every product that shares them — which is where side
-# information can pay off for products with few interactions (EGES's authors aimed it
-# there), and where it can also blur products that a shared brand does not make alike.
-# Side information is also what makes cold start possible.
+# Those weights get a 10² × larger step: their gradients are dot products with vectors
+# that start tiny, so at word2vec's rate they would never move. A far larger step
+# (10⁴ ×) from equal weights lets them run to one category field, and products collapse
+# onto their category's vector: `benchmarks/bench_side_info.py` measures each variant on
+# the synthetic data and on real metadata files. A product's own vector is updated only
+# when it occurs, while its brand and category vectors are updated by every product that
+# shares them — which is where side information can pay off for products with few
+# interactions (EGES's authors aimed it there), and where it can also blur products that
+# a shared brand does not make alike. It can only reach long-tail products that have
+# metadata: the count above says how many do. Side information is also what makes cold
+# start possible.
 
 # %% [markdown]
 # ### Cold start

@@ -272,6 +272,13 @@ class SideInfoSkipGram(SkipGram):
     embeddings used for scoring aggregate exactly as training does. A product with metadata but no
     edges still gets a vector: :meth:`cold_start` uses its side fields alone.
 
+    How much of the vector a product's own embedding keeps decides whether side information helps.
+    ``id_weight`` (one number or one per product, e.g. d / (d + c) for a product with d training edges) fixes
+    the own vector's weight in ``"mean"`` mode (the fields share the rest equally) and is EGES's starting
+    weight; ``mode="residual"`` keeps the own vector at weight 1 and adds ``field_scale`` × the fields' mean.
+    On the real Digital Music file equal weights cost 0.07 seen-AUC, d / (d + 2) about 0.001
+    (``benchmarks/bench_side_info.py``).
+
     The hand-written SGD step multiplies the attention logits' learning rate by ``attention_lr_scale``: their
     gradients are dot products with parts that start at U(±0.5/d), about 10⁻⁴ of the vectors' own, so at
     word2vec's rate they never leave equal weights (std 7e-5 after an epoch on the default profile; seen-AUC
@@ -279,16 +286,25 @@ class SideInfoSkipGram(SkipGram):
     """
 
     def __init__(self, num_nodes: int, side: np.ndarray, field_sizes: list[int], dim: int = 128,
-                 mode: str = "eges", attention_lr_scale: float = 1e4):
+                 mode: str = "eges", attention_lr_scale: float = 1e4,
+                 id_weight: float | np.ndarray | None = None, field_scale: float = 1.0):
         super().__init__(num_nodes, dim)
         self.attention_lr_scale = attention_lr_scale
-        if mode not in ("mean", "eges"):
-            raise ValueError(f"mode must be 'mean' or 'eges', got {mode!r}")
+        self.field_scale = field_scale
+        if id_weight is not None:
+            id_weight = np.broadcast_to(np.asarray(id_weight, dtype=np.float32), (num_nodes,))
+            if not np.all((id_weight > 0) & (id_weight <= 1)):
+                raise ValueError("id_weight must lie in (0, 1] for every product")
+        if mode not in ("mean", "eges", "residual"):
+            raise ValueError(f"mode must be 'mean', 'eges' or 'residual', got {mode!r}")
         side = np.asarray(side, dtype=np.int64)
         if side.shape != (num_nodes, len(field_sizes)):
             raise ValueError(f"side must be (num_nodes, {len(field_sizes)}), got {side.shape}")
         self.mode = mode
         self.register_buffer("side", torch.from_numpy(side))
+        present = side > 0
+        self.register_buffer("id_weight", None if id_weight is None else torch.from_numpy(
+            np.where(present.any(axis=1), id_weight, 1.0).astype(np.float32)))
         self.fields = nn.ModuleList(nn.Embedding(size, dim, sparse=True, padding_idx=0) for size in field_sizes)
         for table in self.fields:
             nn.init.uniform_(table.weight, -0.5 / dim, 0.5 / dim)
@@ -296,6 +312,11 @@ class SideInfoSkipGram(SkipGram):
                 table.weight[0].zero_()
         self.attention = nn.Embedding(num_nodes, 1 + len(field_sizes), sparse=True)
         nn.init.zeros_(self.attention.weight)  # softmax of zeros: equal weights 1/k (the original drew U(1/k, 1))
+        if id_weight is not None and mode == "eges":  # softmax starts at the id's weight: e^a / (e^a + fields)
+            fields = np.maximum(present.sum(axis=1), 1)
+            logit = np.log(np.minimum(id_weight, 1 - 1e-6) * fields / np.maximum(1 - id_weight, 1e-6))
+            with torch.no_grad():
+                self.attention.weight[:, 0] = torch.from_numpy(logit.astype(np.float32))
 
     def _combine(self, parts: torch.Tensor, present: torch.Tensor, logits: torch.Tensor | None) -> torch.Tensor:
         if logits is None:
@@ -312,15 +333,23 @@ class SideInfoSkipGram(SkipGram):
         ids = self.side[items]
         parts = torch.cat([self.center(items).unsqueeze(-2), self._field_parts(ids)], dim=-2)
         present = torch.cat([torch.ones_like(ids[:, :1], dtype=torch.bool), ids > 0], dim=-1)
-        logits = self.attention(items) if self.mode == "eges" else None
-        return self._combine(parts, present, logits)
+        return (self._weights(items, present).unsqueeze(-1) * parts).sum(-2)
 
     def _weights(self, items: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
         """Each token's weights over (item, fields...): equal over present fields (GES) or their softmax (EGES)."""
+        if self.mode == "residual":  # own vector at full weight, plus field_scale × the mean of the fields
+            fields = present[:, 1:].to(self.center.weight.dtype)
+            fields = self.field_scale * fields / fields.sum(-1, keepdim=True).clamp_min(1.0)
+            return torch.cat([torch.ones_like(fields[:, :1]), fields], dim=-1)
         if self.mode == "mean":
             weights = present.to(self.center.weight.dtype)
-            return weights / weights.sum(-1, keepdim=True)
-        return torch.softmax(self.attention.weight[items].masked_fill(~present, float("-inf")), dim=-1)
+            weights = weights / weights.sum(-1, keepdim=True)
+            if self.id_weight is not None:
+                fields = weights[:, 1:] / weights[:, 1:].sum(-1, keepdim=True).clamp_min(1e-12)
+                own = self.id_weight[items].unsqueeze(-1).to(weights.dtype)
+                weights = torch.cat([own, (1 - own) * fields], dim=-1)
+            return weights
+        return torch.softmax(self.attention(items).masked_fill(~present, float("-inf")), dim=-1)
 
     def _step_centers(self, rows: torch.Tensor) -> torch.Tensor:
         ids = self.side[rows]
@@ -346,6 +375,13 @@ class SideInfoSkipGram(SkipGram):
             logit_grad = weights * ((parts * grad.unsqueeze(1)).sum(-1) - (vectors * grad).sum(-1, keepdim=True))
             table = self.attention.weight
             _scatter_mean(table, rows, logit_grad, token, lr * self.attention_lr_scale, self._row_counts(table))
+
+    @torch.no_grad()
+    def id_weights(self, items: np.ndarray) -> np.ndarray:
+        """The weight each product's own vector has in its center vector (1 for a product without fields)."""
+        items = torch.as_tensor(np.asarray(items, dtype=np.int64), device=self.center.weight.device)
+        present = torch.cat([torch.ones_like(items[:, None], dtype=torch.bool), self.side[items] > 0], dim=-1)
+        return self._weights(items, present)[:, 0].cpu().numpy()
 
     def embeddings(self, batch_size: int = 65536) -> np.ndarray:
         with torch.no_grad():
