@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     walk.add_argument("--length", type=int, default=10, help="nodes per walk")
     walk.add_argument("--p", type=float, default=None, help="node2vec return parameter (node2vec: 0.5, else 1)")
     walk.add_argument("--q", type=float, default=None, help="node2vec in-out parameter (node2vec: 2, else 1)")
+    scale = argparse.ArgumentParser(add_help=False)
+    scale.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="Dask scheduler (tcp://host:8786) for parsing and walks; same results as one process")
+    scale.add_argument("--workers", type=int, default=None,
+                       help="run parsing and walks on a local Dask cluster of N worker processes")
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--model", default="sgns", choices=pipeline.MODELS, help="embedding method")
     model.add_argument("--dim", type=int, default=128, help="embedding dimension")
@@ -83,9 +88,10 @@ def _parser() -> argparse.ArgumentParser:
              "evaluate": "ROC-AUC and recall/NDCG@k of a model → metrics.json / metrics.csv",
              "recommend": "top-k for every product → recommendations.parquet",
              "run": "every stage: prepare, walk, train, evaluate, recommend"}
-    parents = {"prepare": [common], "walk": [common, walk], "train": [common, walk, model],
-               "evaluate": [common, walk, model, evaluate], "recommend": [common, walk, model, recommend],
-               "run": [common, walk, model, evaluate, recommend]}
+    parents = {"prepare": [common, scale], "walk": [common, walk, scale], "train": [common, walk, scale, model],
+               "evaluate": [common, walk, scale, model, evaluate],
+               "recommend": [common, walk, scale, model, recommend],
+               "run": [common, walk, scale, model, evaluate, recommend]}
     for name, group in parents.items():
         sub.add_parser(name, parents=group, help=helps[name], description=helps[name], formatter_class=fmt)
     return parser
@@ -94,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """Usage errors before any work."""
     positive = {"walks": getattr(args, "walks", 1), "length": getattr(args, "length", 2),
-                "dim": getattr(args, "dim", 1), "k": getattr(args, "k", 1)}
+                "dim": getattr(args, "dim", 1), "k": getattr(args, "k", 1), "workers": args.workers}
     for name, value in positive.items():
         if value is not None and value < 1:
             parser.error(f"--{name} must be ≥ 1, got {value}")
@@ -142,9 +148,10 @@ def run(args: argparse.Namespace) -> dict[str, pipeline.StageResult]:
     done: dict[str, pipeline.StageResult] = {}
     prep_params = {"source": pipeline.source_fingerprint(source), "version": args.version, "seed": args.seed,
                    "val_frac": args.val_frac, "negatives": args.negatives, "require_title": not args.keep_untitled}
+    scale = {"cluster": args.cluster, "workers": args.workers}  # not in the fingerprints: same results
     done["prepare"] = pipeline.run_stage(
         args.workdir, "prepare", prep_params, {}, lambda f: pipeline.prepare(
-            f, source, args.version, args.seed, args.val_frac, args.negatives, not args.keep_untitled),
+            f, source, args.version, args.seed, args.val_frac, args.negatives, not args.keep_untitled, **scale),
         force="prepare" in force)
     _say("prepare", done["prepare"])
     if args.command == "prepare":
@@ -157,7 +164,7 @@ def run(args: argparse.Namespace) -> dict[str, pipeline.StageResult]:
         walk_params = {"walks": args.walks, "length": args.length, "p": p, "q": q, "seed": args.seed}
         done["walk"] = pipeline.run_stage(
             args.workdir, "walk", walk_params, {"prepare": done["prepare"]},
-            lambda f: pipeline.walk(f, done["prepare"], args.walks, args.length, p, q, args.seed),
+            lambda f: pipeline.walk(f, done["prepare"], args.walks, args.length, p, q, args.seed, **scale),
             force="walk" in force)
         _say("walk", done["walk"])
     if args.command == "walk":

@@ -47,6 +47,7 @@ __all__ = [
     "make_synthetic_amazon",
     "published_counterpart",
     "read_amazon_metadata",
+    "read_metadata_files",
     "save_tables",
 ]
 
@@ -750,6 +751,17 @@ def read_amazon_metadata(
 # --------------------------------------------------------------------------------------------------
 # Saving and describing
 # --------------------------------------------------------------------------------------------------
+
+
+def read_metadata_files(paths: list[str | os.PathLike]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Several metadata files read in order → one (products, relations): a product listed in more than one
+    file keeps its first record, relations are concatenated with their categories merged."""
+    parts = [read_amazon_metadata(p)[:2] for p in paths]
+    products = pd.concat([p for p, _ in parts], ignore_index=True).drop_duplicates("asin", keep="first")
+    asins = pd.CategoricalDtype(pd.Index(sorted(set().union(*(r["asin"].cat.categories for _, r in parts))),
+                                         dtype="string"))
+    relations = pd.concat([r.astype({"asin": asins, "related": asins}) for _, r in parts], ignore_index=True)
+    return products.reset_index(drop=True), relations
 
 
 def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:

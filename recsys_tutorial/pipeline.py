@@ -132,6 +132,12 @@ def parse_source(source: str) -> dict:
         return {"kind": "synthetic", "n_products": n}
     from recsys_tutorial.data import is_metadata_path  # pandas: imported only when needed (cache hits stay fast)
 
+    folder = Path(source).expanduser()
+    if folder.is_dir():
+        files = sorted(str(f.resolve()) for f in folder.iterdir() if f.is_file() and is_metadata_path(f))
+        if not files:
+            raise FileNotFoundError(f"no metadata files (*.json, *.json.gz) in {folder}")
+        return {"kind": "files", "paths": files}
     if is_metadata_path(source):
         path = Path(source).expanduser().resolve()
         if not path.is_file():
@@ -147,37 +153,62 @@ def source_fingerprint(source: dict) -> dict:
     if source["kind"] == "synthetic":
         return {**source, "generator": GENERATOR_VERSION}
     if source["kind"] == "file":
-        digest = hashlib.sha256()
-        with open(source["path"], "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(block)
-        return {**source, "sha256": digest.hexdigest()}
+        return {**source, "sha256": _sha256(source["path"])}
+    if source["kind"] == "files":
+        return {**source, "sha256": [_sha256(path) for path in source["paths"]]}
     return source
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # --- stage bodies ----------------------------------------------------------------------------------------------
 
 
 def prepare(folder: Path, source: dict, version: int, seed: int, val_frac: float, negatives: str,
-            require_title: bool) -> dict:
-    """Metadata → products, relations, weighted edges, vocabulary and the train/validation split, as parquet."""
+            require_title: bool, cluster: str | None = None, workers: int | None = None) -> dict:
+    """Metadata → products, relations, weighted edges, vocabulary and the train/validation split, as parquet.
+
+    A folder of files is parsed in parallel on Dask when ``cluster`` or ``workers`` is given (same tables).
+    """
     import pandas as pd
 
     from recsys_tutorial import data, edges, split
 
-    name = source.get("path") or source.get("name") or "synthetic"
-    products, relations, report = data.load_dataset(name, n_products=source.get("n_products", 50_000), seed=seed,
-                                                    version=version)
-    edge_table, vocab = edges.build_edges(products, relations, require_title=require_title)
+    if source["kind"] == "files" and (cluster or workers):
+        from recsys_tutorial import distributed
+
+        with distributed.cluster(cluster, workers=workers or 2) as client:
+            products, edge_table, vocab = distributed.prepare(source["paths"], client=client,
+                                                              require_title=require_title)
+        relations, label = None, f"{len(source['paths'])} metadata files, {len(products):,} products (Dask)"
+    else:
+        if source["kind"] == "files":
+            products, relations = data.read_metadata_files(source["paths"])
+            label = f"{len(source['paths'])} metadata files, {len(products):,} products"
+        else:
+            name = source.get("path") or source.get("name") or "synthetic"
+            products, relations, report = data.load_dataset(name, n_products=source.get("n_products", 50_000),
+                                                            seed=seed, version=version)
+            label = report.label
+        edge_table, vocab = edges.build_edges(products, relations, require_title=require_title)
     sp = split.train_val_split(edge_table, val_frac=val_frac, seed=seed, negatives=negatives, num_nodes=len(vocab))
-    data.save_tables(products, relations, folder)
+    if relations is not None:
+        data.save_tables(products, relations, folder)
+    else:  # built on the cluster: the relations never came to this process
+        products.to_parquet(folder / "products.parquet", index=False)
     edge_table.to_parquet(folder / "edges.parquet", index=False)
     titles = products.drop_duplicates("asin").set_index("asin")["title"].reindex(vocab)
     pd.DataFrame({"asin": vocab.astype(str), "title": titles.to_numpy()}).to_parquet(folder / "vocab.parquet",
                                                                                      index=False)
     for part in ("train", "val", "val_sample"):
         getattr(sp, part).to_parquet(folder / f"{part}.parquet", index=False)
-    return {"data": report.label, "graph_nodes": len(vocab), "graph_edges": len(edge_table),
+    return {"data": label, "graph_nodes": len(vocab), "graph_edges": len(edge_table),
             "split": sp.summary(), "num_nodes": sp.num_nodes, "negatives": sp.negatives, "split_seed": sp.seed}
 
 
@@ -196,15 +227,23 @@ def load_prepared(result: StageResult):
     return products, pd.Index(vocab_table["asin"]), vocab_table["title"].to_numpy(dtype=object), sp
 
 
-def walk(folder: Path, prepared: StageResult, num_walks: int, length: int, p: float, q: float, seed: int) -> dict:
-    """Random walks on the training graph (first-order, or node2vec with p/q) → ``walks.npy``."""
+def walk(folder: Path, prepared: StageResult, num_walks: int, length: int, p: float, q: float, seed: int,
+         cluster: str | None = None, workers: int | None = None) -> dict:
+    """Random walks on the training graph (first-order, or node2vec with p/q) → ``walks.npy``; on Dask when
+    ``cluster`` or ``workers`` is given (the same walks, bit for bit)."""
     import numpy as np
 
     from recsys_tutorial import walks
 
     _, _, _, sp = load_prepared(prepared)
     graph = walks.ProductGraph.from_edges(sp.train, sp.num_nodes)
-    matrix = walks.random_walks(graph, num_walks, length, p=p, q=q, seed=seed, progress=_progress())
+    if cluster or workers:
+        from recsys_tutorial import distributed
+
+        with distributed.cluster(cluster, workers=workers or 2) as client:
+            matrix = distributed.random_walks(graph, num_walks, length, p=p, q=q, seed=seed, client=client)
+    else:
+        matrix = walks.random_walks(graph, num_walks, length, p=p, q=q, seed=seed, progress=_progress())
     np.save(folder / "walks.npy", matrix, allow_pickle=False)
     return {"walks": len(matrix), "tokens": int((matrix >= 0).sum())}
 

@@ -595,9 +595,42 @@ def _check_walk_arguments(p: float, q: float, **counts: int) -> None:
         raise ValueError(f"p and q must be positive and finite, got p={p}, q={q}")
 
 
-def _round_order(active: np.ndarray, seed: int, r: int) -> np.ndarray:
+def active_nodes(graph: ProductGraph) -> np.ndarray:
+    """The nodes walks start from: every node with an edge, in id order."""
+    return np.flatnonzero(graph.degree > 0).astype(np.int32)
+
+
+def round_order(active: np.ndarray, seed: int, r: int) -> np.ndarray:
     """Start nodes of round r: every non-isolated node once, shuffled by (seed, r)."""
     return np.random.default_rng([seed, r]).permutation(active)
+
+
+def walk_block(graph: ProductGraph, starts: np.ndarray, round_: int, walk_length: int, p: float, q: float,
+               seed: int, index: np.ndarray | None = None, rank: np.ndarray | None = None) -> np.ndarray:
+    """The walks of round ``round_`` from ``starts`` (a slice of :func:`round_order`), computed alone.
+
+    A walk's random stream is keyed by (seed, round, start node), so any split of the rows into blocks — chunks
+    here, tasks on a cluster (:mod:`recsys_tutorial.distributed`) — gives the same walks. ``index`` (node2vec's)
+    and ``rank`` (original id → walk space) are built when not given; callers running many blocks pass them.
+    """
+    second_order = not (p == 1.0 and q == 1.0)
+    if index is None:
+        index = graph.node2vec_index() if second_order else np.zeros(1, SECOND_ORDER)
+    if rank is None:
+        rank = walk_ranks(graph)
+    starts = np.asarray(starts, dtype=np.int32)
+    buffer = np.empty((len(starts), walk_length), dtype=np.int32)
+    _walk_chunk(graph.walk_indptr, graph.alias, index, graph.order, rank[starts],
+                np.int64(round_) * graph.num_nodes + starts, np.uint64(int(seed) % 2**64), 1.0 / p, 1.0 / q,
+                second_order, buffer)
+    return buffer
+
+
+def walk_ranks(graph: ProductGraph) -> np.ndarray:
+    """Original id → walk-space id (the inverse of ``graph.order``)."""
+    rank = np.empty(graph.num_nodes, np.int32)
+    rank[graph.order] = np.arange(graph.num_nodes, dtype=np.int32)
+    return rank
 
 
 def random_walks(
@@ -619,7 +652,7 @@ def random_walks(
     walks don't fit in memory) and returns it opened read-only. Same seed → same walks, any thread count.
     """
     _check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=chunk_size, seed=seed, p=p, q=q)
-    active = np.flatnonzero(graph.degree > 0).astype(np.int32)
+    active = active_nodes(graph)
     second_order = not (p == 1.0 and q == 1.0)
     shape = (num_walks * len(active), walk_length)
     tmp_path = None
@@ -632,34 +665,19 @@ def random_walks(
         walks = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=np.int32, shape=shape)
     else:
         walks = np.empty(shape, dtype=np.int32)
-    seed64 = int(seed) % 2**64
     index = graph.node2vec_index() if second_order else np.zeros(1, SECOND_ORDER)
-    rank = np.empty(graph.num_nodes, np.int32)
-    rank[graph.order] = np.arange(graph.num_nodes, dtype=np.int32)
+    rank = walk_ranks(graph)
     kind = f"node2vec p={p:g} q={q:g}" if second_order else "first-order"
     try:
         with tqdm(total=shape[0], unit="walk", desc=f"{kind} walks", disable=not progress) as bar:
-            for r in range(num_walks):  # start nodes are made per round and chunk, never all at once
-                order = _round_order(active, seed, r)
+            for r in range(num_walks):  # start nodes are made per round, walks per chunk
+                order = round_order(active, seed, r)
                 for lo in range(0, len(active), chunk_size):
-                    starts = order[lo : lo + chunk_size]
+                    block = walk_block(graph, order[lo : lo + chunk_size], r, walk_length, p, q, seed, index,
+                                       rank)
                     row = r * len(active) + lo
-                    buffer = np.empty((len(starts), walk_length), dtype=np.int32)
-                    _walk_chunk(
-                        graph.walk_indptr,
-                        graph.alias,
-                        index,
-                        graph.order,
-                        rank[starts],
-                        np.int64(r) * graph.num_nodes + starts,
-                        np.uint64(seed64),
-                        1.0 / p,
-                        1.0 / q,
-                        second_order,
-                        buffer,
-                    )
-                    walks[row : row + len(starts)] = buffer
-                    bar.update(len(starts))
+                    walks[row : row + len(block)] = block
+                    bar.update(len(block))
         if tmp_path is not None:
             walks.flush()
             del walks

@@ -17,6 +17,7 @@ EXPECTED = {
     "bench_evaluate.py": {"seconds", "pairs", "peak_rss_gb"},
     "bench_recommend.py": {"ours_s", "faiss_flat_recall", "faiss_hnsw_recall", "hnswlib_recall"},
     "bench_realism.py": {"clustering_ge2", "median_degree", "sgns1", "gensim1", "mfbias", "pa"},
+    "bench_side_info.py": {"seconds", "cold_start", "own_id_weight"},
 }
 
 

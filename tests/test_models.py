@@ -178,20 +178,24 @@ def test_mf_walk_block_sgd_step_is_the_gradient_of_its_loss(cls):
                                (reference.global_bias - lr * reference.global_bias.grad / len(pairs)).detach())
 
 
-@pytest.mark.parametrize("mode", ["mean", "eges"])
-def test_side_information_sgd_step_is_the_gradient_of_its_loss(mode):
+@pytest.mark.parametrize("mode, id_weight", [("mean", None), ("eges", None), ("mean", "by degree"),
+                                             ("residual", None)])
+def test_side_information_sgd_step_is_the_gradient_of_its_loss(mode, id_weight):
     """Item, field and (EGES) attention rows all distinct: the step equals -lr × autograd's gradient."""
     torch.manual_seed(4)
     dim, k, lr, n = 6, 5, 0.1, 20
     side = np.stack([np.arange(1, n + 1), np.where(np.arange(n) % 4 == 1, 0, np.arange(1, n + 1))], axis=1)
-    model = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode, attention_lr_scale=3.0)
+    if id_weight is not None:
+        id_weight = np.linspace(0.1, 0.9, n)
+    model = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode, attention_lr_scale=3.0,
+                             id_weight=id_weight, field_scale=0.4)
     with torch.no_grad():
         for table in [model.center, model.context, *model.fields]:
             table.weight.normal_(0, 0.3)
         for table in model.fields:
             table.weight[0].zero_()
         model.attention.weight.normal_(0, 0.5)
-    reference = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode)
+    reference = SideInfoSkipGram(n, side, [n + 1, n + 1], dim, mode=mode, id_weight=id_weight, field_scale=0.4)
     reference.load_state_dict(model.state_dict())
     block, reach, negatives, _, a, b = small_block()
     h, o = reference.center_vectors(a), reference.context.weight
@@ -237,6 +241,42 @@ def test_side_information_learns_and_covers_cold_products(setup, mode):
     assert (fields > 0).any(axis=1).all()
     vectors = model.cold_start(fields)
     assert vectors.shape == (5, 32) and np.isfinite(vectors).all() and (np.abs(vectors).sum(1) > 0).all()
+
+
+def test_the_own_vector_keeps_the_weight_the_scheme_gives_it():
+    """GES with id_weight: the product's own vector has exactly that weight (1 without fields), before and
+    after training; EGES starts there; the residual form keeps it at 1 plus a scaled mean of the fields."""
+    side = np.array([[1, 2], [0, 1], [0, 0], [2, 0]])
+    own = np.array([0.3, 0.6, 0.2, 0.9])
+    items = np.arange(4)
+    fixed = SideInfoSkipGram(4, side, [3, 3], 4, mode="mean", id_weight=own)
+    np.testing.assert_allclose(fixed.id_weights(items), [0.3, 0.6, 1.0, 0.9], rtol=1e-6)
+    blocks = torch.tensor([[0, 1, 3, 0], [3, 1, 0, 2]])
+    for _ in range(5):
+        fixed.sgd_step(blocks, torch.full_like(blocks, 2), torch.tensor([0, 1, 2, 3]), lr=0.5)
+    np.testing.assert_allclose(fixed.id_weights(items), [0.3, 0.6, 1.0, 0.9], rtol=1e-6)
+    v = fixed.center_vectors(torch.tensor([0])).detach()[0]
+    expected = 0.3 * fixed.center.weight[0] + 0.35 * (fixed.fields[0].weight[1] + fixed.fields[1].weight[2])
+    torch.testing.assert_close(v, expected.detach())
+    eges = SideInfoSkipGram(4, side, [3, 3], 4, mode="eges", id_weight=own)
+    np.testing.assert_allclose(eges.id_weights(items), [0.3, 0.6, 1.0, 0.9], rtol=1e-5)
+    residual = SideInfoSkipGram(4, side, [3, 3], 4, mode="residual", field_scale=0.5)
+    v = residual.center_vectors(torch.tensor([0])).detach()[0]
+    expected = residual.center.weight[0] + 0.25 * (residual.fields[0].weight[1] + residual.fields[1].weight[2])
+    torch.testing.assert_close(v, expected.detach())
+    with pytest.raises(ValueError, match="id_weight"):
+        SideInfoSkipGram(4, side, [3, 3], 4, mode="mean", id_weight=np.array([0.5, 0.0, 0.5, 0.5]))
+
+
+def test_cold_start_tells_a_brand_from_a_category():
+    """Two unseen products, one with only a brand, one with only a category: their vectors differ, and each
+    is exactly its one field's vector."""
+    torch.manual_seed(0)
+    model = SideInfoSkipGram(3, np.array([[1, 1], [2, 2], [0, 0]]), [3, 3], 8, mode="eges")
+    only_brand, only_category = model.cold_start(np.array([[1, 0], [0, 1]]))
+    assert not np.allclose(only_brand, only_category)
+    np.testing.assert_allclose(only_brand, model.fields[0].weight[1].detach().numpy())
+    np.testing.assert_allclose(only_category, model.fields[1].weight[1].detach().numpy())
 
 
 def test_each_token_uses_its_own_side_information():

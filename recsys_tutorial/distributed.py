@@ -1,0 +1,305 @@
+"""Scale-out on existing engines: Dask for preparation and walks, torch.distributed for SGNS training.
+
+Nothing here schedules, ships or retries by itself: Dask does (its scheduler reruns the tasks of a worker that
+dies), and ``torchrun`` starts and wires the training processes. What this module adds is the split of each
+stage into tasks whose results do not depend on how many workers ran them:
+
+- :func:`prepare` parses many metadata files in parallel and builds the edge table with ``dask.dataframe``;
+  the tables equal :func:`recsys_tutorial.data.read_metadata_files` + :func:`recsys_tutorial.edges.build_edges`.
+- :func:`random_walks` scatters the CSR graph to the workers once and runs one task per block of start
+  nodes; a walk's random stream is keyed by (seed, round, start node), so the walks are bit-identical to
+  :func:`recsys_tutorial.walks.random_walks` for any number of workers.
+- ``python -m recsys_tutorial.distributed sgns …`` under ``torchrun`` trains skip-gram on shards of the walk
+  corpus; every ``sync_every`` steps the ranks all-reduce only the rows they touched (their updates summed),
+  not the whole tables as DDP would (:func:`train_sgns`).
+
+With no ``client`` a :class:`~dask.distributed.LocalCluster` of worker processes is started and closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys_tutorial import walks as walks_module
+from recsys_tutorial.edges import DEFAULT_WEIGHTS
+
+__all__ = ["SyncStats", "cluster", "prepare", "random_walks", "train_sgns"]
+
+#: Walks per Dask task: large enough that scheduling (~1 ms a task) is noise, small enough to balance.
+WALKS_PER_TASK = 1 << 17
+
+
+@contextlib.contextmanager
+def cluster(address: str | None = None, workers: int = 2, threads_per_worker: int = 1) -> Iterator[object]:
+    """A Dask ``Client``: connected to ``address`` (a running scheduler) or to a new ``LocalCluster`` of
+    ``workers`` processes, closed on exit. The LocalCluster's dashboard (``client.dashboard_link``) takes a
+    free port."""
+    from dask.distributed import Client, LocalCluster
+
+    # The P2P shuffle's scheduler plugin logs every shuffle it starts and stops as a WARNING.
+    logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                      dashboard_address=":0") as local, Client(local) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _client_or_local(client: object | None, workers: int) -> Iterator[object]:
+    if client is not None:
+        yield client
+        return
+    with cluster(workers=workers) as local:
+        yield local
+
+
+# --- Preparation ------------------------------------------------------------------------------------------
+
+
+def _read_for_dask(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One metadata file → (products, relations) with plain string columns (categories differ per file)."""
+    from recsys_tutorial.data import read_amazon_metadata
+
+    products, relations, _ = read_amazon_metadata(path)
+    relations = relations.astype({"asin": "string", "related": "string", "relation": "string"})
+    return products, relations
+
+
+def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, workers: int = 2,
+            weights: dict[str, float] | None = None, require_title: bool = True,
+            min_also_bought: int = 2) -> tuple[pd.DataFrame, pd.DataFrame, pd.Index]:
+    """Parse ``paths`` in parallel and build the weighted edges with dask.dataframe → (products, edges, vocab).
+
+    The same tables as reading the files in order (:func:`recsys_tutorial.data.read_metadata_files`) and
+    calling :func:`recsys_tutorial.edges.build_edges` with the same filters: sources need a title (unless
+    ``require_title`` is False) and at least ``min_also_bought`` also-bought rows, counted over all files.
+    """
+    import dask.dataframe as dd
+
+    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    with _client_or_local(client, workers) as dask_client:
+        parsed = dask_client.map(_read_for_dask, [str(p) for p in paths], pure=False)
+        products = dd.from_delayed([dask_client.submit(lambda t: t[0], f) for f in parsed], verify_meta=False)
+        relations = dd.from_delayed([dask_client.submit(lambda t: t[1], f) for f in parsed], verify_meta=False)
+        relations = relations.assign(weight=relations["relation"].map(
+            lambda name: float(weights.get(name, 0.0)), meta=("weight", "float64")))
+        also_bought = (relations[relations["relation"] == "also_bought"].groupby("asin").size()
+                       .rename("n_also_bought").to_frame())
+        sources = relations[["asin"]].drop_duplicates().merge(also_bought, left_on="asin", right_index=True,
+                                                              how="left")
+        ok = sources[sources["n_also_bought"].fillna(0) >= min_also_bought][["asin"]]
+        if require_title:
+            titled = products[products["title"].notnull()][["asin"]].astype({"asin": "string"}).drop_duplicates()
+            ok = ok.merge(titled, on="asin")
+        kept = relations[(relations["weight"] > 0) & (relations["asin"] != relations["related"])]
+        kept = kept.merge(ok, on="asin")
+        lo = kept["asin"].where(kept["asin"] < kept["related"], kept["related"])
+        hi = kept["related"].where(kept["asin"] < kept["related"], kept["asin"])
+        pairs = kept.assign(lo=lo, hi=hi)[["lo", "hi", "weight"]]
+        summed, all_products = dask_client.compute([pairs.groupby(["lo", "hi"])["weight"].sum(), products],
+                                                   sync=True)
+    summed = summed.reset_index()
+    vocab = pd.Index(np.unique(np.concatenate([summed["lo"].to_numpy(str), summed["hi"].to_numpy(str)])),
+                     name="asin", dtype="string")
+    edges = pd.DataFrame({"src": vocab.get_indexer(summed["lo"].astype(str)).astype(np.int32),
+                          "dst": vocab.get_indexer(summed["hi"].astype(str)).astype(np.int32),
+                          "weight": summed["weight"].to_numpy().astype(np.float32)})
+    edges = edges.sort_values(["src", "dst"], kind="stable").reset_index(drop=True)
+    products = all_products.drop_duplicates("asin", keep="first").reset_index(drop=True)
+    return products, edges, vocab
+
+
+# --- Walks --------------------------------------------------------------------------------------------------
+
+
+def _walk_task(shared: tuple, starts: np.ndarray, round_: int, walk_length: int, p: float, q: float,
+               seed: int) -> np.ndarray:
+    graph, index, rank = shared
+    return walks_module.walk_block(graph, starts, round_, walk_length, p, q, seed, index, rank)
+
+
+def submit_walks(client: object, graph: walks_module.ProductGraph, num_walks: int, walk_length: int,
+                 p: float = 1.0, q: float = 1.0, seed: int = 0,
+                 walks_per_task: int = WALKS_PER_TASK) -> list[object]:
+    """Scatter the graph (with node2vec's index) to every worker once and submit one task per block of start
+    nodes; returns the futures in row order. :func:`random_walks` gathers them."""
+    walks_module._check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=walks_per_task,
+                                       seed=seed, p=p, q=q)
+    second_order = not (p == 1.0 and q == 1.0)
+    index = graph.node2vec_index() if second_order else np.zeros(1, walks_module.SECOND_ORDER)
+    shared = client.scatter((graph, index, walks_module.walk_ranks(graph)), broadcast=True, hash=False)
+    active = walks_module.active_nodes(graph)
+    futures = []
+    for r in range(num_walks):
+        order = walks_module.round_order(active, seed, r)
+        for lo in range(0, len(active), walks_per_task):
+            futures.append(client.submit(_walk_task, shared, order[lo:lo + walks_per_task], r, walk_length,
+                                         p, q, seed, pure=False))
+    return futures
+
+
+def random_walks(graph: walks_module.ProductGraph, num_walks: int, walk_length: int, p: float = 1.0,
+                 q: float = 1.0, seed: int = 0, client: object | None = None, workers: int = 2,
+                 walks_per_task: int = WALKS_PER_TASK) -> np.ndarray:
+    """:func:`recsys_tutorial.walks.random_walks` on a Dask cluster: the same array, bit for bit.
+
+    With ``client=None`` a LocalCluster of ``workers`` processes runs them and is closed afterwards.
+    """
+    with _client_or_local(client, workers) as dask_client:
+        futures = submit_walks(dask_client, graph, num_walks, walk_length, p, q, seed, walks_per_task)
+        blocks = dask_client.gather(futures)
+    if not blocks:
+        return np.empty((0, walk_length), dtype=np.int32)
+    return np.concatenate(blocks)
+
+
+# --- Training with torch.distributed ---------------------------------------------------------------------
+
+
+@dataclass
+class SyncStats:
+    """What one rank's training shipped: syncs, rows all-reduced, bytes sent, and the dense equivalent."""
+
+    world_size: int
+    steps: int
+    syncs: int
+    rows_synced: int
+    bytes_synced: int
+    bytes_dense: int
+    seconds: float
+
+
+def _sync(tables: list, bases: list, touched, world: int, dist) -> tuple[int, int]:
+    """Sum every rank's updates of the rows any rank touched since the last sync, into every rank's tables."""
+    import torch
+
+    mask = touched.to(torch.int32)
+    dist.all_reduce(mask)
+    rows = torch.nonzero(mask > 0).squeeze(1)
+    sent = mask.numel() * 4
+    for table, base in zip(tables, bases, strict=True):
+        delta = table[rows] - base[rows]
+        dist.all_reduce(delta)
+        table[rows] = base[rows] + delta
+        base[rows] = table[rows]
+        sent += delta.numel() * delta.element_size()
+    touched.zero_()
+    return len(rows), sent
+
+
+def train_sgns(walks: np.ndarray, num_nodes: int, dim: int = 128, epochs: int = 1, lr: float = 0.025,
+               window: int = 5, negatives: int = 5, walks_per_batch: int = 256, subsample: float = 1e-3,
+               sync_every: int = 8, seed: int = 0) -> tuple[np.ndarray, SyncStats]:
+    """Skip-gram with word2vec's SGD step on this rank's shard of ``walks`` (rows rank, rank + world, …).
+
+    Every rank starts from the same seeded tables; every ``sync_every`` steps the rows any rank touched are
+    all-reduced: each rank's change since the last sync is summed into all ranks' copies (a rank-local step
+    already moves a row by the mean of its occurrences, so the sum is what one process would do over the same
+    batches). DDP would all-reduce both whole tables every step; the stats say what that would have shipped.
+    Without an initialised process group this is one process, one shard. Returns (center vectors, stats).
+    """
+    import torch
+    import torch.distributed as dist
+
+    from recsys_tutorial import models, sampling, train
+
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    torch.manual_seed(seed)  # the same initial tables on every rank
+    model = models.SkipGram(num_nodes, dim)
+    blocks = sampling.WalkBlocks(np.asarray(walks)[rank::world], num_nodes, walks_per_batch=walks_per_batch,
+                                 window=window, negatives=negatives, shared=32, subsample=subsample,
+                                 seed=seed + rank)
+    steps = len(blocks)
+    if world > 1:  # every rank runs the same number of steps, so the collectives pair up
+        count = torch.tensor([steps])
+        dist.all_reduce(count, op=dist.ReduceOp.MAX)
+        steps = int(count)
+    tables = [model.center.weight.data, model.context.weight.data]
+    bases = [t.clone() for t in tables] if world > 1 else []
+    touched = torch.zeros(num_nodes, dtype=torch.bool)
+    syncs = rows_synced = sent = step = 0
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    with torch.no_grad():
+        for epoch in range(epochs):
+            blocks.set_epoch(epoch)
+            stream = iter(blocks)
+            for b in range(steps):
+                batch = next(stream, None)
+                if batch is not None:
+                    block, reach, shared = batch
+                    rate = train.schedule_lr("linear", lr, b, steps, epoch, epochs)
+                    model.sgd_step(block, reach, shared, lr=rate, k=blocks.k)
+                    touched[block[block >= 0]] = True
+                    touched[shared] = True
+                step += 1
+                if world > 1 and (step % sync_every == 0 or b == steps - 1):
+                    synced, nbytes = _sync(tables, bases, touched, world, dist)
+                    syncs, rows_synced, sent = syncs + 1, rows_synced + synced, sent + nbytes
+    seconds = time.perf_counter() - start
+    dense = step * sum(t.numel() * t.element_size() for t in tables) if world > 1 else 0
+    return model.embeddings(), SyncStats(world, step, syncs, rows_synced, sent, dense, seconds)
+
+
+def _atomic_save(array: np.ndarray, target: Path) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, array)
+    os.replace(tmp, target)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``torchrun --nproc_per_node N -m recsys_tutorial.distributed sgns --walks W.npy --num-nodes n --out V.npy``.
+
+    Rank 0 writes the vectors (atomically) and a JSON of the sync statistics beside them. Gloo on CPU; NCCL is
+    torchrun's choice on GPUs, but this step keeps its tables on the CPU.
+    """
+    parser = argparse.ArgumentParser(prog="python -m recsys_tutorial.distributed",
+                                     description="Skip-gram on shards of a walk corpus under torchrun.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sgns = sub.add_parser("sgns", help="train skip-gram (run under torchrun)")
+    sgns.add_argument("--walks", type=Path, required=True, help="walks as .npy (int32, -1 = padding)")
+    sgns.add_argument("--num-nodes", type=int, required=True)
+    sgns.add_argument("--out", type=Path, required=True, help="center vectors (.npy), written by rank 0")
+    sgns.add_argument("--dim", type=int, default=128)
+    sgns.add_argument("--epochs", type=int, default=1)
+    sgns.add_argument("--lr", type=float, default=0.025)
+    sgns.add_argument("--sync-every", type=int, default=8, help="steps between row all-reduces (default 8)")
+    sgns.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    import torch.distributed as dist
+
+    launched = "WORLD_SIZE" in os.environ
+    if launched:
+        dist.init_process_group("gloo")
+    try:
+        walk_matrix = np.load(args.walks, mmap_mode="r", allow_pickle=False)
+        vectors, stats = train_sgns(walk_matrix, args.num_nodes, dim=args.dim, epochs=args.epochs, lr=args.lr,
+                                    sync_every=args.sync_every, seed=args.seed)
+        if not launched or dist.get_rank() == 0:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_save(vectors, args.out)
+            args.out.with_suffix(".json").write_text(json.dumps(asdict(stats), indent=1))
+    finally:
+        if launched:
+            dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
