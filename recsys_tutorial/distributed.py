@@ -34,28 +34,42 @@ import pandas as pd
 from recsys_tutorial import walks as walks_module
 from recsys_tutorial.edges import DEFAULT_WEIGHTS
 
-__all__ = ["SyncStats", "cluster", "prepare", "random_walks", "train_sgns"]
+__all__ = ["SyncStats", "cluster", "prepare", "random_walks", "start_local", "submit_walks", "train_sgns"]
 
 #: Walks per Dask task: large enough that scheduling (~1 ms a task) is noise, small enough to balance.
 WALKS_PER_TASK = 1 << 17
 
 
-@contextlib.contextmanager
-def cluster(address: str | None = None, workers: int = 2, threads_per_worker: int = 1) -> Iterator[object]:
-    """A Dask ``Client``: connected to ``address`` (a running scheduler) or to a new ``LocalCluster`` of
-    ``workers`` processes, closed on exit. The LocalCluster's dashboard (``client.dashboard_link``) takes a
-    free port."""
+def start_local(workers: int = 2, threads_per_worker: int = 1) -> object:
+    """A ``Client`` of a new ``LocalCluster`` of ``workers`` processes (``client.shutdown()`` stops both); its
+    dashboard (``client.dashboard_link``) takes a free port."""
     from dask.distributed import Client, LocalCluster
 
-    # The P2P shuffle's scheduler plugin logs every shuffle it starts and stops as a WARNING.
+    # Start-up and shutdown chatter stays out of notebooks; the P2P shuffle's plugin logs each shuffle as a
+    # WARNING. Errors still show.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
+    return Client(LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                               dashboard_address=":0", silence_logs=logging.WARNING))
+
+
+@contextlib.contextmanager
+def cluster(address: str | None = None, workers: int = 2, threads_per_worker: int = 1) -> Iterator[object]:
+    """A Dask ``Client``: connected to ``address`` (a running scheduler, e.g. ``tcp://host:8786``) or to a new
+    LocalCluster of ``workers`` processes (:func:`start_local`), closed on exit."""
+    from dask.distributed import Client
+
     if address:
+        logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
         with Client(address) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=":0") as local, Client(local) as client:
+    client = start_local(workers, threads_per_worker)
+    try:
         yield client
+    finally:
+        client.shutdown()
+        client.close()
 
 
 @contextlib.contextmanager
@@ -187,10 +201,18 @@ def _sync(tables: list, bases: list, touched, world: int, dist) -> tuple[int, in
     """Sum every rank's updates of the rows any rank touched since the last sync, into every rank's tables."""
     import torch
 
-    mask = touched.to(torch.int32)
-    dist.all_reduce(mask)
-    rows = torch.nonzero(mask > 0).squeeze(1)
-    sent = mask.numel() * 4
+    # The union of the touched rows, from each rank's row ids (bytes ∝ rows touched, not the catalogue).
+    mine = torch.nonzero(touched).squeeze(1)
+    sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
+    dist.all_gather(sizes, torch.tensor([len(mine)]))
+    longest = int(max(sizes))
+    padded = torch.full((longest,), -1, dtype=torch.int64)
+    padded[:len(mine)] = mine
+    gathered = [torch.empty(longest, dtype=torch.int64) for _ in range(world)]
+    dist.all_gather(gathered, padded)
+    rows = torch.unique(torch.cat(gathered))
+    rows = rows[rows >= 0]
+    sent = (longest + 1) * 8  # what this rank contributes to each collective, as for the dense count
     for table, base in zip(tables, bases, strict=True):
         delta = table[rows] - base[rows]
         dist.all_reduce(delta)
