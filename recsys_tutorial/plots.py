@@ -192,6 +192,21 @@ def lr_restarts(curve: pd.DataFrame) -> np.ndarray:
     return curve["batch"].to_numpy(dtype=np.float64)[:-1][jump]
 
 
+def scaling_projection(projection: pd.DataFrame, columns: Sequence[str],
+                       title: str = "Projected time per stage") -> go.Figure:
+    """Minutes of each stage (``columns`` of ``projection``, indexed by the number of workers) on log-log axes:
+    a stage that scales perfectly falls as a straight line of slope −1; shipped bytes bend it up."""
+    fig = go.Figure()
+    for i, column in enumerate(columns):
+        fig.add_trace(go.Scatter(x=projection.index, y=projection[column], mode="lines+markers", name=column,
+                                 line={"color": _color(i)},
+                                 hovertemplate="%{x} workers: %{y:.2f} min<extra>" + column + "</extra>"))
+    fig.update_layout(title=title, template="plotly_white", height=420,
+                      xaxis={"title": "workers", "type": "log"}, yaxis={"title": "minutes", "type": "log"},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return fig
+
+
 def learning_curves(curves: dict[str, pd.DataFrame], title: str = "Learning curves", show_lr: bool = False,
                     restarts: bool = True) -> go.Figure:
     """Validation-sample AUC against batches, one line per model, with a dotted line at each epoch end.

@@ -11,7 +11,7 @@ import pytest
 
 from recsys_tutorial.book import MIME_WARNING, BookBuildError, build_book, execute_chapter
 
-CHAPTER_PAGES = ["part1_matrix_factorization", "part2_graph_nlp", "results", "data"]
+CHAPTER_PAGES = ["part1_matrix_factorization", "part2_graph_nlp", "results", "scaling", "data"]
 
 
 @pytest.fixture(scope="module")
