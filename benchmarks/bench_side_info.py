@@ -5,8 +5,9 @@ one split (a third of the edges held out, uniform negatives), one walk corpus (1
 book's recipe (whole-walk SGD, lr 0.025 decaying linearly, window 5, 5 negatives, d = 128). Each variant of
 ``models.SideInfoSkipGram`` is trained on the same walks and scored by cosine:
 
-- seen-AUC on every seen pair, on seen pairs with a long-tail product (≤ 2 training edges) at an end, and on
-  seen pairs with side information at an end;
+- seen-AUC on every seen pair, on seen pairs with a long-tail product (≤ 2 training edges) at an end, on those
+  whose long-tail end has side information (the only ones it can reach), and on seen pairs with side
+  information at an end;
 - cold-start AUC on the unseen pairs whose products all have a vector (trained or built from their fields);
 - EGES's mean softmax weight on the product's own id, over the products that have side information.
 
@@ -80,7 +81,9 @@ def evaluate_variants(products, relations, require_title: bool, seed: int, epoch
     info, side = features.side_information(products, vocab)
     has_side = (side > 0).any(axis=1)
     seen = in_train[src] & in_train[dst]
-    tail = seen & (((degree[src] <= LONG_TAIL) & in_train[src]) | ((degree[dst] <= LONG_TAIL) & in_train[dst]))
+    tail_src, tail_dst = (degree[src] <= LONG_TAIL) & in_train[src], (degree[dst] <= LONG_TAIL) & in_train[dst]
+    tail = seen & (tail_src | tail_dst)
+    tail_side = seen & ((tail_src & has_side[src]) | (tail_dst & has_side[dst]))  # where fields can reach
     with_side = seen & (has_side[src] | has_side[dst])
     cold = ~in_train & has_side
     with_vector = in_train | cold
@@ -101,6 +104,8 @@ def evaluate_variants(products, relations, require_title: bool, seed: int, epoch
         scores = evaluate.cosine_scores(run.embeddings, src, dst)
         row = {"variant": label, "seen": evaluate.auc_table(val, scores, known=in_train)["auc_seen"],
                "long tail": evaluate.auc_table(val[tail], scores[tail], known=in_train)["auc_all"],
+               "long tail with side info": evaluate.auc_table(val[tail_side], scores[tail_side],
+                                                              known=in_train)["auc_all"],
                "with side info": evaluate.auc_table(val[with_side], scores[with_side],
                                                     known=in_train)["auc_all"],
                "seconds": run.seconds}
@@ -112,10 +117,12 @@ def evaluate_variants(products, relations, require_title: bool, seed: int, epoch
         if kwargs is not None and kwargs.get("mode") == "eges":
             row["own-id weight"] = float(model.id_weights(np.flatnonzero(has_side & in_train)).mean())
         rows.append(row)
-        print(f"  {label:<40} seen {row['seen']:.3f}  long tail {row['long tail']:.3f}  "
+        print(f"  {label:<40} seen {row['seen']:.3f}  long tail {row['long tail']:.3f} "
+              f"(with side info {row['long tail with side info']:.3f})  "
               f"with side info {row['with side info']:.3f}  cold {row.get('cold start', float('nan')):.3f}  "
               f"own-id {row.get('own-id weight', float('nan')):.3f}  {run.seconds:.0f} s", flush=True)
-    print(f"  {int(seen.sum()):,} seen pairs, {int(tail.sum()):,} with a long-tail product, "
+    print(f"  {int(seen.sum()):,} seen pairs, {int(tail.sum()):,} with a long-tail product "
+          f"({int(tail_side.sum()):,} of them with side information on a long-tail end), "
           f"{int(with_side.sum()):,} with side information at an end; {int(scorable.sum()):,} unseen pairs "
           f"cold start can score; {has_side.mean():.0%} of graph products have a field", flush=True)
     return rows
