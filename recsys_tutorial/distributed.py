@@ -104,7 +104,16 @@ def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, wo
     """
     import dask.dataframe as dd
 
+    from recsys_tutorial.data import RELATIONS
+    from recsys_tutorial.edges import _check_relation_weights
+
+    if not paths:
+        raise ValueError("prepare needs at least one metadata file")
     weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    unknown = set(weights) - set(RELATIONS)
+    if unknown:
+        raise ValueError(f"weights name unknown relation types: {sorted(unknown)}")
+    _check_relation_weights(weights)
     with _client_or_local(client, workers) as dask_client:
         parsed = dask_client.map(_read_for_dask, [str(p) for p in paths], pure=False)
         products = dd.from_delayed([dask_client.submit(lambda t: t[0], f) for f in parsed], verify_meta=False)

@@ -39,18 +39,29 @@ def test_prepare_over_three_files_equals_reading_them_in_order(tmp_path, client)
     pd.testing.assert_index_equal(got_vocab, expected_vocab)
     pd.testing.assert_frame_equal(got_edges, expected_edges.reset_index(drop=True))
     pd.testing.assert_frame_equal(got_products, products)
+    with pytest.raises(ValueError, match="unknown relation"):
+        distributed.prepare(paths, client=client, weights={"also_liked": 1.0})
+    with pytest.raises(ValueError, match="at least one"):
+        distributed.prepare([], client=client)
     loose, _ = edges.build_edges(products, relations, require_title=False, min_also_bought=0)
     _, got_loose, _ = distributed.prepare(paths, client=client, require_title=False, min_also_bought=0)
     pd.testing.assert_frame_equal(got_loose, loose.reset_index(drop=True))
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
-@pytest.mark.parametrize("p, q", [(1.0, 1.0), (0.5, 2.0)])
-def test_walks_are_bit_identical_to_one_process_for_any_number_of_workers(graph, workers, p, q):
-    """With no client a LocalCluster of ``workers`` processes is started and closed by the call."""
-    expected = walks.random_walks(graph, 3, 12, p=p, q=q, seed=11, progress=False)
-    got = distributed.random_walks(graph, 3, 12, p=p, q=q, seed=11, workers=workers, walks_per_task=500)
-    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+def test_walks_are_bit_identical_to_one_process_for_any_number_of_workers(graph, workers):
+    with distributed.cluster(workers=workers) as dask_client:
+        assert len(dask_client.scheduler_info()["workers"]) == workers
+        for p, q in ((1.0, 1.0), (0.5, 2.0)):
+            expected = walks.random_walks(graph, 3, 12, p=p, q=q, seed=11, progress=False)
+            got = distributed.random_walks(graph, 3, 12, p=p, q=q, seed=11, client=dask_client,
+                                           walks_per_task=500)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (p, q)
+
+
+def test_random_walks_without_a_client_starts_and_closes_a_local_cluster(graph):
+    expected = walks.random_walks(graph, 2, 5, seed=1, progress=False)
+    np.testing.assert_array_equal(distributed.random_walks(graph, 2, 5, seed=1, workers=2), expected)
 
 
 def test_a_worker_killed_mid_walk_still_yields_identical_walks(graph, client):
