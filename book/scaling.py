@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,nbmake,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-all
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -205,15 +207,17 @@ exchange = ranked_stats["bytes_synced"] / ranked_stats["steps"]  # per rank and 
 total_steps = scale * 2 * ranked_stats["steps"]  # one skip-gram epoch, all ranks
 rows = []
 for machines in (1, 8, 32, 128):
-    shipped = machines * graph_bytes + walk_bytes + total_steps * exchange
+    remote = machines > 1  # one machine ships nothing over the network
+    walk_shipped = remote * (machines * graph_bytes + walk_bytes)
+    sgns_shipped = remote * total_steps * exchange
+    shipped = walk_shipped + sgns_shipped
     rows.append({
         "workers": machines,
         "parse (min)": scale * parse_s / machines / 60,
         "walks (min)": (scale * one_process_s / machines
-                        + (machines * graph_bytes + walk_bytes) * 8
-                        / (NETWORK_GBPS * 1e9)) / 60,
+                        + walk_shipped * 8 / (NETWORK_GBPS * 1e9)) / 60,
         "skip-gram epoch (min)": (scale * reference_stats.seconds / machines
-                                  + total_steps / machines * exchange * 8
+                                  + sgns_shipped / machines * 8
                                   / (NETWORK_GBPS * 1e9)) / 60,
         "GB shipped": shipped / 1e9,
         "walk worker memory (GB)": graph_bytes / 1e9,
