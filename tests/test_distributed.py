@@ -57,11 +57,9 @@ def test_walks_are_bit_identical_to_one_process_for_any_number_of_workers(graph,
             got = distributed.random_walks(graph, 3, 12, p=p, q=q, seed=11, client=dask_client,
                                            walks_per_task=500)
             assert got.dtype == expected.dtype and np.array_equal(got, expected), (p, q)
-
-
-def test_random_walks_without_a_client_starts_and_closes_a_local_cluster(graph):
-    expected = walks.random_walks(graph, 2, 5, seed=1, progress=False)
-    np.testing.assert_array_equal(distributed.random_walks(graph, 2, 5, seed=1, workers=2), expected)
+    if workers == 2:  # without a client the call starts and closes a LocalCluster of its own
+        expected = walks.random_walks(graph, 2, 5, seed=1, progress=False)
+        np.testing.assert_array_equal(distributed.random_walks(graph, 2, 5, seed=1, workers=2), expected)
 
 
 def test_a_worker_killed_mid_walk_still_yields_identical_walks(graph, client):
@@ -92,8 +90,8 @@ def test_torchrun_sgns_on_two_processes_scores_like_one(tmp_path):
     for ranks in (1, 2):
         out = tmp_path / f"vectors_{ranks}.npy"
         done = subprocess.run(
-            [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(ranks), "--master_port",
-             str(29400 + ranks), "-m", "recsys_tutorial.distributed", "sgns", "--walks", str(tmp_path / "walks.npy"),
+            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(ranks),
+             "-m", "recsys_tutorial.distributed", "sgns", "--walks", str(tmp_path / "walks.npy"),
              "--num-nodes", str(sp.num_nodes), "--out", str(out), "--dim", "32", "--sync-every", "8"],
             capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stderr[-3000:]
