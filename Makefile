@@ -31,7 +31,7 @@ book: $(STAMP)
 ## test: ruff, unit tests, the book build and every notebook (nbmake) on the tiny ci profile
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 tests book
+	$(BIN)/python -m pytest -n auto --dist loadgroup --nbmake --nbmake-timeout=600 tests book
 
 ## lint: ruff over everything
 lint: $(STAMP)

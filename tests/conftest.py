@@ -35,3 +35,13 @@ def ci_edges(ci_tables):
 
     products, relations, _ = ci_tables
     return build_edges(products, relations)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` (make test): every test module stays on one worker, so its
+    module fixtures (a built book, a Dask cluster) are made once; the notebooks form one group that runs in
+    collection order, because the results page reads the records Part 1 and Part 2 wrote before it."""
+    for item in items:
+        path = Path(str(item.fspath))
+        group = "notebooks" if path.suffix == ".ipynb" else path.stem
+        item.add_marker(pytest.mark.xdist_group(group))

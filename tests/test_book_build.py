@@ -14,13 +14,18 @@ from recsys_tutorial.book import MIME_WARNING, BookBuildError, build_book, execu
 CHAPTER_PAGES = ["part1_matrix_factorization", "part2_graph_nlp", "results", "scaling", "data"]
 
 
+_BUILT: list[tuple] = []  # one build per process: pytest-xdist may tear a module fixture down between batches
+
+
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory, root):
-    out = tmp_path_factory.mktemp("book")
-    before = {p: p.read_bytes() for p in sorted((root / "book").iterdir()) if p.is_file()}
-    index = build_book("ci", path_output=out, root=root)
-    after = {p: p.read_bytes() for p in sorted((root / "book").iterdir()) if p.is_file()}
-    return out / "_build", index, before, after
+    if not _BUILT:
+        out = tmp_path_factory.mktemp("book")
+        before = {p: p.read_bytes() for p in sorted((root / "book").iterdir()) if p.is_file()}
+        index = build_book("ci", path_output=out, root=root)
+        after = {p: p.read_bytes() for p in sorted((root / "book").iterdir()) if p.is_file()}
+        _BUILT.append((out / "_build", index, before, after))
+    return _BUILT[0]
 
 
 def _chromium() -> str:
