@@ -8,10 +8,14 @@ Exact reproducibility needs ``workers=1`` and a fixed ``PYTHONHASHSEED`` (gensim
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
+import signal
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +57,33 @@ def write_corpus(walks: np.ndarray, path: str | os.PathLike) -> int:
     return tokens
 
 
+@contextlib.contextmanager
+def _temporary_folder() -> Iterator[Path]:
+    """A temp folder that is removed however the block ends — also when SIGTERM (which the command line turns into
+    SystemExit) arrives while it is being created: the signal waits until the folder is known."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    path = None
+    try:
+        old = mask(signal.SIG_BLOCK, {signal.SIGTERM}) if mask else None
+        try:
+            path = tempfile.mkdtemp()
+        finally:
+            if mask:
+                mask(signal.SIG_SETMASK, old)
+        yield Path(path)
+    finally:
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def train_word2vec(walks: np.ndarray, num_nodes: int, sg: int = 1, vector_size: int = 128, window: int = 5,
                    negative: int = 5, sample: float = 1e-3, epochs: int = 1, workers: int = 2, seed: int = 0,
                    alpha: float = 0.025, min_alpha: float = 0.0001) -> W2VResult:
     """Train gensim Word2Vec on walks (min_count 1: every walked node gets a vector)."""
     from gensim.models import Word2Vec
 
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "walks.txt"
+    with _temporary_folder() as tmp:
+        corpus = tmp / "walks.txt"
         tokens = write_corpus(walks, corpus)
         start = time.perf_counter()
         model = Word2Vec(corpus_file=str(corpus), sg=sg, vector_size=vector_size, window=window, negative=negative,
