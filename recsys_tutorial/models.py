@@ -318,11 +318,10 @@ class SideInfoSkipGram(SkipGram):
             with torch.no_grad():
                 self.attention.weight[:, 0] = torch.from_numpy(logit.astype(np.float32))
 
-    def _combine(self, parts: torch.Tensor, present: torch.Tensor, logits: torch.Tensor | None) -> torch.Tensor:
-        if logits is None:
-            weights = present.float()
-        else:
-            weights = torch.softmax(logits.masked_fill(~present, float("-inf")), dim=-1)
+    @staticmethod
+    def _field_mean(parts: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        """The equal-weight mean of the present fields' vectors (a cold product has nothing else)."""
+        weights = present.float()
         weights = weights / weights.sum(-1, keepdim=True).clamp_min(1e-12)
         return (weights.unsqueeze(-1) * parts).sum(-2)
 
@@ -332,11 +331,12 @@ class SideInfoSkipGram(SkipGram):
     def center_vectors(self, items: torch.Tensor) -> torch.Tensor:
         ids = self.side[items]
         parts = torch.cat([self.center(items).unsqueeze(-2), self._field_parts(ids)], dim=-2)
-        present = torch.cat([torch.ones_like(ids[:, :1], dtype=torch.bool), ids > 0], dim=-1)
-        return (self._weights(items, present).unsqueeze(-1) * parts).sum(-2)
+        return (self._weights(items).unsqueeze(-1) * parts).sum(-2)
 
-    def _weights(self, items: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    def _weights(self, items: torch.Tensor) -> torch.Tensor:
         """Each token's weights over (item, fields...): equal over present fields (GES) or their softmax (EGES)."""
+        ids = self.side[items]
+        present = torch.cat([torch.ones_like(ids[:, :1], dtype=torch.bool), ids > 0], dim=-1)
         if self.mode == "residual":  # own vector at full weight, plus field_scale × the mean of the fields
             fields = present[:, 1:].to(self.center.weight.dtype)
             fields = self.field_scale * fields / fields.sum(-1, keepdim=True).clamp_min(1.0)
@@ -355,8 +355,7 @@ class SideInfoSkipGram(SkipGram):
         ids = self.side[rows]
         parts = torch.stack([self.center.weight[rows]] + [table.weight[ids[:, f]] for f, table in
                                                          enumerate(self.fields)], dim=1)
-        present = torch.cat([torch.ones_like(ids[:, :1], dtype=torch.bool), ids > 0], dim=-1)
-        weights = self._weights(rows, present)
+        weights = self._weights(rows)
         vectors = (weights.unsqueeze(-1) * parts).sum(1)
         self._step_cache = ids, parts, weights, vectors
         return vectors
@@ -380,8 +379,7 @@ class SideInfoSkipGram(SkipGram):
     def id_weights(self, items: np.ndarray) -> np.ndarray:
         """The weight each product's own vector has in its center vector (1 for a product without fields)."""
         items = torch.as_tensor(np.asarray(items, dtype=np.int64), device=self.center.weight.device)
-        present = torch.cat([torch.ones_like(items[:, None], dtype=torch.bool), self.side[items] > 0], dim=-1)
-        return self._weights(items, present)[:, 0].cpu().numpy()
+        return self._weights(items)[:, 0].cpu().numpy()
 
     def embeddings(self, batch_size: int = 65536) -> np.ndarray:
         with torch.no_grad():
@@ -394,4 +392,4 @@ class SideInfoSkipGram(SkipGram):
     def cold_start(self, field_ids: np.ndarray) -> np.ndarray:
         """Vectors for products never seen in training, from their side fields alone (equal weights)."""
         ids = torch.as_tensor(np.asarray(field_ids, dtype=np.int64), device=self.center.weight.device)
-        return self._combine(self._field_parts(ids), ids > 0, None).cpu().numpy()
+        return self._field_mean(self._field_parts(ids), ids > 0).cpu().numpy()
