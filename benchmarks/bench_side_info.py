@@ -8,7 +8,9 @@ book's recipe (whole-walk SGD, lr 0.025 decaying linearly, window 5, 5 negatives
 - seen-AUC on every seen pair, on seen pairs with a long-tail product (≤ 2 training edges) at an end, on those
   whose long-tail end has side information (the only ones it can reach), and on seen pairs with side
   information at an end;
-- cold-start AUC on the unseen pairs whose products all have a vector (trained or built from their fields);
+- cold-start AUC on the unseen pairs whose products all have a vector (trained or built from their fields):
+  from the model's field vectors, and training-free from the centroids of trained products sharing a field
+  (``features.centroid_cold_start``, for every variant, plain skip-gram included);
 - EGES's mean softmax weight on the product's own id, over the products that have side information.
 
 Usage: ``python benchmarks/bench_side_info.py --scale default --real meta_Digital_Music.json.gz``. Ends with one
@@ -114,12 +116,18 @@ def evaluate_variants(products, relations, require_title: bool, seed: int, epoch
             vectors[cold] = model.cold_start(side[cold])
             cold_scores = evaluate.cosine_scores(vectors, src[scorable], dst[scorable])
             row["cold start"] = evaluate.auc_table(val[scorable], cold_scores, known=with_vector)["auc_all"]
+        if scorable.any():  # training-free: field centroids of the trained vectors, for any variant
+            vectors = run.embeddings.copy()
+            vectors[cold] = features.centroid_cold_start(vectors, in_train, side, np.flatnonzero(cold))
+            cold_scores = evaluate.cosine_scores(vectors, src[scorable], dst[scorable])
+            row["cold, centroids"] = evaluate.auc_table(val[scorable], cold_scores, known=with_vector)["auc_all"]
         if kwargs is not None and kwargs.get("mode") == "eges":
             row["own-id weight"] = float(model.id_weights(np.flatnonzero(has_side & in_train)).mean())
         rows.append(row)
         print(f"  {label:<40} seen {row['seen']:.3f}  long tail {row['long tail']:.3f} "
               f"(with side info {row['long tail with side info']:.3f})  "
-              f"with side info {row['with side info']:.3f}  cold {row.get('cold start', float('nan')):.3f}  "
+              f"with side info {row['with side info']:.3f}  cold {row.get('cold start', float('nan')):.3f} "
+              f"(centroids {row.get('cold, centroids', float('nan')):.3f})  "
               f"own-id {row.get('own-id weight', float('nan')):.3f}  {run.seconds:.0f} s", flush=True)
     print(f"  {int(seen.sum()):,} seen pairs, {int(tail.sum()):,} with a long-tail product "
           f"({int(tail_side.sum()):,} of them with side information on a long-tail end), "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIELDS", "SideInformation", "price_band", "side_information"]
+__all__ = ["FIELDS", "SideInformation", "centroid_cold_start", "price_band", "side_information"]
 
 FIELDS = ("brand", "category_lvl_2", "category_lvl_3", "category_lvl_4", "price_band")
 _RARE = "\x00rare"
@@ -65,3 +65,34 @@ def side_information(products: pd.DataFrame, vocab: pd.Index, min_count: int = 2
         vocabularies[name] = pd.Index([*sorted(counts.index[counts >= min_count].astype(str)), _RARE])
     info = SideInformation(vocabularies)
     return info, info.encode(products, vocab)
+
+
+def centroid_cold_start(vectors: np.ndarray, known: np.ndarray, side: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Vectors for ``rows`` (products without training edges) from the trained products that share their fields.
+
+    Per field, a value's centroid is the mean unit vector of the trained products carrying it; a row's vector
+    is the mean of its present fields' (unit) centroids — equal weight per field, as GES's cold start. Needs
+    no training, so it works for any embedding, with or without side information. A row none of whose field
+    values occurs among the trained products keeps a zero vector (no evidence).
+    """
+    from scipy import sparse
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    trained = np.flatnonzero(known)
+    unit = vectors[trained] / np.maximum(np.linalg.norm(vectors[trained], axis=1, keepdims=True), 1e-12)
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros((len(rows), vectors.shape[1]), np.float32)
+    fields_used = np.zeros(len(rows), np.int64)
+    for f in range(side.shape[1]):
+        values = side[trained, f].astype(np.int64)
+        size = int(max(values.max(initial=0), side[rows, f].max(initial=0))) + 1
+        members = sparse.csr_matrix((np.ones(len(values), np.float32), (values, np.arange(len(values)))),
+                                    shape=(size, len(values)))
+        centroids = np.asarray(members @ unit)
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        wanted = side[rows, f].astype(np.int64)
+        usable = (wanted > 0) & (np.bincount(values, minlength=size)[wanted] > 0)
+        out[usable] += centroids[wanted[usable]]
+        fields_used += usable
+    out /= np.maximum(fields_used, 1)[:, None]
+    return out

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from recsys_tutorial.evaluate import auc_table, cosine_scores
-from recsys_tutorial.features import side_information
+from recsys_tutorial.features import centroid_cold_start, side_information
 from recsys_tutorial.models import MF, MFBias, SideInfoSkipGram, SkipGram
 from recsys_tutorial.sampling import EdgeBatches, PairBatches, WalkBlocks
 from recsys_tutorial.split import train_val_split
@@ -277,6 +277,25 @@ def test_cold_start_tells_a_brand_from_a_category():
     assert not np.allclose(only_brand, only_category)
     np.testing.assert_allclose(only_brand, model.fields[0].weight[1].detach().numpy())
     np.testing.assert_allclose(only_category, model.fields[1].weight[1].detach().numpy())
+
+
+def test_centroid_cold_start_averages_the_unit_centroids_of_the_trained_products_sharing_a_field():
+    """Brand 1 is carried by trained products 0 and 1, category 1 by 1 and 2: a brand-only product gets their
+    normalised mean, a brand-and-category one the mean of both unit centroids; values no trained product
+    carries, or no field, give no vector; untrained products (4's big vector) never feed a centroid."""
+    vectors = np.array([[2, 0], [0, 1], [0, 3], [5, 5], [9, 9], [0, 0], [0, 0], [0, 0]], dtype=np.float32)
+    known = np.array([True, True, True, False, False, False, False, False])
+    side = np.array([[1, 0], [1, 1], [0, 1], [1, 1], [2, 2], [1, 0], [0, 1], [0, 0]])
+    both, unknown_values, only_brand, only_category, nothing = centroid_cold_start(vectors, known, side,
+                                                                                  np.arange(3, 8))
+    brand = np.array([1, 1]) / np.sqrt(2)  # unit (1, 0) and (0, 1), averaged and normalised
+    category = np.array([0, 1])  # products 1 and 2: both (0, 1) once unit
+    np.testing.assert_allclose(only_brand, brand, rtol=1e-6)
+    np.testing.assert_allclose(only_category, category, atol=1e-7)
+    np.testing.assert_allclose(both, (brand + category) / 2, rtol=1e-6)
+    assert not np.allclose(only_brand, only_category)
+    np.testing.assert_array_equal(unknown_values, [0, 0])
+    np.testing.assert_array_equal(nothing, [0, 0])
 
 
 def test_each_token_uses_its_own_side_information():
