@@ -20,9 +20,9 @@ class MF(nn.Module):
 
     ``continuous=True`` regresses the edge weight with MSE (σ only at scoring time, as the original).
     Fixed recipe: N(0, 0.1²) init, logits with ``BCEWithLogitsLoss``, L2 on the batch's rows only,
-    sparse gradients (``SparseAdam``), and one learned global offset g (starts at 0). The offset carries
-    the base rate: with k negatives per edge the loss wants most pairs' logits below 0, but the mean of
-    e_a · e_b over all pairs is |mean e|² ≥ 0, so a dot product alone cannot give it, and training
+    sparse gradients (lazy Adam: ``SparseAdam``'s update), and one learned global offset g (starts at 0).
+    The offset carries the base rate: with k negatives per edge the loss wants most pairs' logits below 0,
+    but the mean of e_a · e_b over all pairs is |mean e|² ≥ 0, so a dot product alone cannot give it, and training
     fights itself (Part 1 of the book measures the difference; ``global_bias=False`` leaves it out).
     ``faithful=True``: N(0, 1), σ + ``BCELoss``, L2 on every row, no offset.
     """
