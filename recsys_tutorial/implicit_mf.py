@@ -3,8 +3,9 @@
 There are no users in a product graph, so each product's training co-purchases play a user's basket: the
 product × product matrix (symmetric, edge weights) is factorized and the **item** factors are the products'
 vectors, scored by cosine like every other embedding in the book (the user factors of the same product are a
-second view of it; item factors are what a product is when it is recommended). One thread and a seed: the
-same run gives the same vectors. ``implicit`` (ALS: Hu, Koren & Volinsky 2008; BPR: Rendle et al. 2009) is a
+second view of it; item factors are what a product is when it is recommended). A seed gives the same
+vectors: ALS at any thread count (its rows are solved independently), BPR on one thread (its parallel SGD
+is lock-free, so threads would race). ``implicit`` (ALS: Hu, Koren & Volinsky 2008; BPR: Rendle et al. 2009) is a
 dependency made for this.
 """
 
@@ -69,15 +70,19 @@ def _quiet_import(module: str) -> object:
 
 
 def train_als(train: pd.DataFrame, num_nodes: int, factors: int = 64, regularization: float = 0.01,
-              iterations: int = 15, alpha: float = 1.0, seed: int = 0) -> FactorizationResult:
-    """implicit's AlternatingLeastSquares on the co-purchase matrix (confidence 1 + alpha · weight)."""
+              iterations: int = 15, alpha: float = 1.0, seed: int = 0, threads: int = 0) -> FactorizationResult:
+    """implicit's AlternatingLeastSquares on the co-purchase matrix (confidence 1 + alpha · weight).
+
+    ``threads`` (0: every core) does not change the vectors: each half-step solves every row on its own
+    from the other side's fixed factors.
+    """
     AlternatingLeastSquares = _quiet_import("implicit.als").AlternatingLeastSquares
 
     matrix = co_purchase_matrix(train, num_nodes)
     known = np.diff(matrix.indptr) > 0
     with threadpool_limits(limits=1, user_api="blas"):  # implicit's own threads; BLAS threads would fight them
         model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=alpha,
-                                        iterations=iterations, random_state=seed, num_threads=1)
+                                        iterations=iterations, random_state=seed, num_threads=threads)
         vectors, seconds = _fit(model, matrix, known, drop_bias=False)
     return FactorizationResult(vectors, seconds, {"factors": factors, "regularization": regularization,
                                                   "iterations": iterations, "alpha": alpha, "seed": seed})

@@ -41,3 +41,15 @@ def test_higher_scores_mean_more_related_and_a_seed_repeats(train):
     labels = np.r_[np.ones(len(inside)), np.zeros(len(across))]
     assert roc_auc_score(labels, scores) > 0.9  # cosine of item factors: higher = same community
     np.testing.assert_array_equal(train(edges, n, **kwargs).vectors, result.vectors)
+
+
+def test_als_gives_the_same_vectors_on_any_number_of_threads():
+    """ALS solves each row on its own from the other side's fixed factors, so threads cannot change it: the
+    book lets it use every core."""
+    rng = np.random.default_rng(0)
+    pairs = np.unique(np.sort(rng.integers(0, 400, size=(3000, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    weights = rng.uniform(0.5, 3, len(pairs)).astype(np.float32)
+    edges = pd.DataFrame(pairs, columns=["src", "dst"]).assign(weight=weights)
+    one, two = (implicit_mf.train_als(edges, 400, factors=16, iterations=5, seed=1, threads=t) for t in (1, 2))
+    np.testing.assert_array_equal(one.vectors, two.vectors)
