@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import resource
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -195,7 +196,8 @@ def random_walks(graph: walks_module.ProductGraph, num_walks: int, walk_length: 
 
 @dataclass
 class SyncStats:
-    """What one rank's training shipped: syncs, rows all-reduced, bytes sent, and the dense equivalent."""
+    """What one rank's training shipped (syncs, rows all-reduced, bytes sent, the dense equivalent) and its peak
+    memory."""
 
     world_size: int
     steps: int
@@ -204,6 +206,7 @@ class SyncStats:
     bytes_synced: int
     bytes_dense: int
     seconds: float
+    peak_gb: float = 0.0  # this rank's peak resident memory
 
 
 def _sync(tables: list, bases: list, touched, world: int, dist) -> tuple[int, int]:
@@ -284,7 +287,8 @@ def train_sgns(walks: np.ndarray, num_nodes: int, dim: int = 128, epochs: int = 
                     syncs, rows_synced, sent = syncs + 1, rows_synced + synced, sent + nbytes
     seconds = time.perf_counter() - start
     dense = step * sum(t.numel() * t.element_size() for t in tables) if world > 1 else 0
-    return model.embeddings(), SyncStats(world, step, syncs, rows_synced, sent, dense, seconds)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+    return model.embeddings(), SyncStats(world, step, syncs, rows_synced, sent, dense, seconds, peak)
 
 
 def _atomic_save(array: np.ndarray, target: Path) -> None:

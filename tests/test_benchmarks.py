@@ -13,6 +13,7 @@ import pytest
 
 EXPECTED = {
     "bench_data.py": {"total_s", "speedup_vs_original", "peak_rss_gb"},
+    "bench_distributed.py": {"prepare_ratio", "walks_ratio", "train_loop_ratio", "auc_one", "auc_ranks"},
     "bench_train.py": {"ratio", "sgns_auc", "gensim_auc"},
     "bench_evaluate.py": {"seconds", "pairs", "peak_rss_gb"},
     "bench_recommend.py": {"ours_s", "faiss_flat_recall", "faiss_hnsw_recall", "hnswlib_recall"},

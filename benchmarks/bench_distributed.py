@@ -1,0 +1,182 @@
+"""The distributed path against the single-process one on this machine: prepare, walks and SGNS training.
+
+What a user gives up by running on Dask + torchrun when one machine would do, stage by stage, with the same
+inputs and outputs checked equal: wall time of each path (the single-process one as the package runs it —
+files parsed one after another, numba walks on every core, SGNS on one thread), their ratio, per-worker
+throughput (work ÷ wall ÷ workers: what the cost model on the Scaling out page projects from), and peak memory
+of the single process, each Dask worker and each rank. The cluster is started before timing (its start-up is
+printed on its own) and every stage runs once before it is timed, so numba's compiled kernels and imports are
+warm on both paths. torchrun's wall includes starting its processes; the training loop alone is printed too.
+Usage: ``python benchmarks/bench_distributed.py [--scale default] [--workers 2] [--files 4]``; ends with a
+RESULT line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import parse_args, result_line, run_stage, synthetic_file
+
+WALKS, LENGTH, P, Q, DIM = 10, 10, 0.5, 2.0, 128
+
+
+def split_file(source: Path, parts: int, folder: Path) -> list[Path]:
+    """``source``'s lines dealt round-robin into ``parts`` gzip files: one catalogue delivered as several files."""
+    outs = [gzip.open(folder / f"meta_part{i}.json.gz", "wt", encoding="utf-8", compresslevel=1)
+            for i in range(parts)]
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            outs[i % parts].write(line)
+    for out in outs:
+        out.close()
+    return [folder / f"meta_part{i}.json.gz" for i in range(parts)]
+
+
+def timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+def single_prepare(paths: list[Path]):
+    """Read the files in order and build the edges: the package's single-process preparation (warm, timed)."""
+    from recsys_tutorial import data, edges
+
+    def run():
+        products, relations = data.read_metadata_files(paths)
+        table, vocab = edges.build_edges(products, relations)
+        return len(products), table.reset_index(drop=True), vocab
+
+    run()  # warm: imports and the parser's first call
+    return timed(run)
+
+
+def single_walks(train_path: Path, num_nodes: int, seed: int):
+    import pandas as pd
+
+    from recsys_tutorial import walks
+
+    graph = walks.ProductGraph.from_edges(pd.read_parquet(train_path), num_nodes)
+    walks.random_walks(graph, 1, LENGTH, p=P, q=Q, seed=seed, progress=False)  # warm: numba's kernels
+    return timed(lambda: walks.random_walks(graph, WALKS, LENGTH, p=P, q=Q, seed=seed, progress=False))
+
+
+def single_train(walk_path: Path, num_nodes: int, seed: int):
+    import numpy as np
+
+    from recsys_tutorial import distributed
+
+    walk_matrix = np.load(walk_path)
+    vectors, stats = distributed.train_sgns(walk_matrix, num_nodes, dim=DIM, seed=seed)
+    return vectors, stats.seconds
+
+
+def worker_peak_gb() -> float:
+    """A Dask worker's peak resident memory (runs on the worker: no import of this folder's helpers)."""
+    for line in open("/proc/self/status").read().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return float("nan")
+
+
+def torchrun(workdir: Path, num_nodes: int, ranks: int, sync_every: int, seed: int):
+    out = workdir / f"vectors_{ranks}_{sync_every}.npy"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(ranks),
+               "-m", "recsys_tutorial.distributed", "sgns", "--walks", str(workdir / "walks.npy"),
+               "--num-nodes", str(num_nodes), "--out", str(out), "--dim", str(DIM),
+               "--sync-every", str(sync_every), "--seed", str(seed)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"torchrun failed:\n{done.stderr[-3000:]}")
+    import numpy as np
+
+    return np.load(out), json.loads(out.with_suffix(".json").read_text()), wall
+
+
+def main() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from recsys_tutorial import distributed, evaluate, split, walks
+
+    def extra(parser):
+        parser.add_argument("--workers", type=int, default=2, help="Dask workers and torchrun ranks (default 2)")
+        parser.add_argument("--files", type=int, default=4, help="metadata files the catalogue comes in (default 4)")
+        parser.add_argument("--sync-every", type=int, default=8, help="SGNS steps between row all-reduces")
+
+    args = parse_args(__doc__.splitlines()[0], extra)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
+    paths = split_file(synthetic_file(args.scale, args.seed), args.files, workdir)
+    print(f"{args.scale} scale, {args.files} metadata files, {args.workers} workers/ranks, {os.cpu_count()} cores, "
+          f"load averages {'/'.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    rows = []
+
+    # Preparation: parse the files and build the weighted edges.
+    ((n_products, expected, vocab), single_s), _, single_peak = run_stage(single_prepare, paths)
+    started = time.perf_counter()
+    client = distributed.start_local(workers=args.workers)
+    start_up = time.perf_counter() - started
+    distributed.prepare(paths, client=client)  # warm the workers' imports and parser
+    (_, got_edges, got_vocab), dist_s = timed(distributed.prepare, paths, client)
+    assert got_vocab.equals(vocab) and got_edges.equals(expected), "distributed prepare differs"
+    rows.append(("prepare", "products", n_products, single_s, dist_s, single_peak))
+
+    # Walks: node2vec (p, q) walks on the training graph, 10 per product.
+    sp = split.train_val_split(expected, seed=args.seed)
+    sp.train.to_parquet(workdir / "train.parquet")
+    (local_walks, walk_s), _, walk_peak = run_stage(single_walks, workdir / "train.parquet", sp.num_nodes,
+                                                    args.seed)
+    graph = walks.ProductGraph.from_edges(sp.train, sp.num_nodes)
+    distributed.random_walks(graph, 1, LENGTH, p=P, q=Q, seed=args.seed, client=client)  # warm
+    cluster_walks, dist_walk_s = timed(distributed.random_walks, graph, WALKS, LENGTH, P, Q, args.seed, client)
+    assert np.array_equal(local_walks, cluster_walks), "distributed walks differ"
+    steps = int((local_walks >= 0).sum())
+    rows.append(("walks", "walk steps", steps, walk_s, dist_walk_s, walk_peak))
+    worker_peaks = client.run(worker_peak_gb)
+    client.shutdown()
+    client.close()
+
+    # Training: one skip-gram epoch, one process against torchrun ranks (touched rows all-reduced).
+    np.save(workdir / "walks.npy", local_walks)
+    (reference, train_s), _, train_peak = run_stage(single_train, workdir / "walks.npy", sp.num_nodes, args.seed)
+    ranked, stats, torchrun_wall = torchrun(workdir, sp.num_nodes, args.workers, args.sync_every, args.seed)
+    tokens = int((local_walks >= 0).sum())
+    rows.append(("training (loop)", "walk tokens", tokens, train_s, stats["seconds"], train_peak))
+    rows.append(("training (torchrun wall)", "walk tokens", tokens, train_s, torchrun_wall, train_peak))
+
+    known = np.bincount(np.concatenate([sp.train["src"], sp.train["dst"]]), minlength=sp.num_nodes) > 0
+    src, dst = sp.val["src"].to_numpy(), sp.val["dst"].to_numpy()
+    auc = {name: evaluate.auc_table(sp.val, evaluate.cosine_scores(v, src, dst), known=known)["auc_seen"]
+           for name, v in (("one", reference), ("ranks", ranked))}
+
+    table = pd.DataFrame(rows, columns=["stage", "unit", "work", "one process s", "distributed s", "peak one GB"])
+    table["distributed ÷ one"] = table["distributed s"] / table["one process s"]
+    table["per worker /s"] = table["work"] / table["distributed s"] / args.workers
+    table["one process /s"] = table["work"] / table["one process s"]
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.3g}".format):
+        print(table.set_index("stage").to_string())
+    print(f"LocalCluster start-up: {start_up:.1f} s (not in the stage times); peak per Dask worker: "
+          + ", ".join(f"{gb:.2f} GB" for gb in worker_peaks.values()) + f"; peak of rank 0: {stats['peak_gb']:.2f} GB")
+    print(f"SGNS seen-AUC: one process {auc['one']:.4f}, {args.workers} ranks {auc['ranks']:.4f}; "
+          f"exchanged per rank {stats['bytes_synced'] / 2**20:,.0f} MB in {stats['syncs']:,} syncs "
+          f"(DDP dense: {stats['bytes_dense'] / 2**20:,.0f} MB)")
+    print(f"load averages after: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
+    ratio = dict(zip(table["stage"], table["distributed ÷ one"], strict=True))
+    print(result_line(scale=args.scale, workers=args.workers, prepare_ratio=ratio["prepare"],
+                      walks_ratio=ratio["walks"], train_loop_ratio=ratio["training (loop)"],
+                      train_wall_ratio=ratio["training (torchrun wall)"], auc_one=auc["one"],
+                      auc_ranks=auc["ranks"], cluster_start_s=start_up))
+
+
+if __name__ == "__main__":
+    main()
