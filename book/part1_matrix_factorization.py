@@ -520,7 +520,7 @@ print(f"In this short run the median vector of a product never in a batch "
 # | loss | sigmoid, then `BCELoss` | `BCEWithLogitsLoss` on the raw score |
 # | score | σ(e_a · e_b) | σ(e_a · e_b + g), one learned offset g (section 8) |
 # | L2 penalty | every row, every step | only the rows in the batch |
-# | optimiser | Adam, whole table | lazy Adam (`SparseAdam`'s update): only the rows in the batch move |
+# | optimiser | Adam, whole table | lazy Adam (`SparseAdam`): only batch rows move |
 # | learning rate | 0.01, stuck at 0 from epoch 2 | `LR`, cosine restarting each epoch |
 #
 # Sparse updates matter twice: a step costs time in proportion to the batch, not to the
