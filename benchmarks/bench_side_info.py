@@ -92,6 +92,13 @@ def evaluate_variants(products, relations, require_title: bool, seed: int, epoch
     scorable = ~seen & with_vector[src] & with_vector[dst]
     graph = walks.ProductGraph.from_edges(sp.train, n, validation=val)
     corpus = walks.random_walks(graph, WALKS, LENGTH, seed=seed, progress=False)
+    def cold_auc(trained: np.ndarray, cold_vectors: np.ndarray) -> float:
+        """AUC on the scorable unseen pairs: the trained vectors, the cold products given ``cold_vectors``."""
+        vectors = trained.copy()
+        vectors[cold] = cold_vectors
+        cold_scores = evaluate.cosine_scores(vectors, src[scorable], dst[scorable])
+        return evaluate.auc_table(val[scorable], cold_scores, known=with_vector)["auc_all"]
+
     rows = []
     for label, kwargs in variants(degree).items():
         if only and label != "skip-gram" and label not in only:
@@ -112,15 +119,10 @@ def evaluate_variants(products, relations, require_title: bool, seed: int, epoch
                                                     known=in_train)["auc_all"],
                "seconds": run.seconds}
         if kwargs is not None and scorable.any():
-            vectors = run.embeddings.copy()
-            vectors[cold] = model.cold_start(side[cold])
-            cold_scores = evaluate.cosine_scores(vectors, src[scorable], dst[scorable])
-            row["cold start"] = evaluate.auc_table(val[scorable], cold_scores, known=with_vector)["auc_all"]
+            row["cold start"] = cold_auc(run.embeddings, model.cold_start(side[cold]))
         if scorable.any():  # training-free: field centroids of the trained vectors, for any variant
-            vectors = run.embeddings.copy()
-            vectors[cold] = features.centroid_cold_start(vectors, in_train, side, np.flatnonzero(cold))
-            cold_scores = evaluate.cosine_scores(vectors, src[scorable], dst[scorable])
-            row["cold, centroids"] = evaluate.auc_table(val[scorable], cold_scores, known=with_vector)["auc_all"]
+            row["cold, centroids"] = cold_auc(run.embeddings, features.centroid_cold_start(
+                run.embeddings, in_train, side, np.flatnonzero(cold)))
         if kwargs is not None and kwargs.get("mode") == "eges":
             row["own-id weight"] = float(model.id_weights(np.flatnonzero(has_side & in_train)).mean())
         rows.append(row)

@@ -77,20 +77,20 @@ def centroid_cold_start(vectors: np.ndarray, known: np.ndarray, side: np.ndarray
     """
     from scipy import sparse
 
-    vectors = np.asarray(vectors, dtype=np.float32)
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
     trained = np.flatnonzero(known)
-    unit = vectors[trained] / np.maximum(np.linalg.norm(vectors[trained], axis=1, keepdims=True), 1e-12)
+    trained_unit = unit(np.asarray(vectors, dtype=np.float32)[trained])
     rows = np.asarray(rows, dtype=np.int64)
-    out = np.zeros((len(rows), vectors.shape[1]), np.float32)
+    out = np.zeros((len(rows), trained_unit.shape[1]), np.float32)
     fields_used = np.zeros(len(rows), np.int64)
     for f in range(side.shape[1]):
-        values = side[trained, f].astype(np.int64)
-        size = int(max(values.max(initial=0), side[rows, f].max(initial=0))) + 1
+        values, wanted = side[trained, f].astype(np.int64), side[rows, f].astype(np.int64)
+        size = int(max(values.max(initial=0), wanted.max(initial=0))) + 1
         members = sparse.csr_matrix((np.ones(len(values), np.float32), (values, np.arange(len(values)))),
                                     shape=(size, len(values)))
-        centroids = np.asarray(members @ unit)
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        wanted = side[rows, f].astype(np.int64)
+        centroids = unit(np.asarray(members @ trained_unit))
         usable = (wanted > 0) & (np.bincount(values, minlength=size)[wanted] > 0)
         out[usable] += centroids[wanted[usable]]
         fields_used += usable

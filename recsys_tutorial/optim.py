@@ -2,9 +2,10 @@
 
 ``SparseAdam`` (lazy Adam: only the rows a batch touches move, and only their moments decay) builds and adds
 several sparse tensors per step, each a pass over the rows in random order; on an MF batch of the Electronics
-graph that was 60 % of the step. :class:`RowAdam` does the same float32 arithmetic in the same order, so its
-results equal ``SparseAdam``'s bit for bit (a test checks): on the CPU in one numba loop over the rows, on
-other devices with row gathers and scatters.
+graph that was 60 % of the step. :class:`RowAdam` does the same float32 arithmetic in the same order: on the
+CPU in one numba loop over the rows, equal to ``SparseAdam`` up to the rounding of a square root (torch's
+vectorised float32 ``sqrt`` is not correctly rounded, numba's is); on other devices with row gathers and
+scatters, bit for bit. Tests check both.
 """
 
 from __future__ import annotations
