@@ -212,6 +212,35 @@ def test_side_information_sgd_step_is_the_gradient_of_its_loss(mode, id_weight):
     assert model.fields[1].weight[0].abs().sum() == 0  # a missing field's padding row never moves
 
 
+@pytest.mark.parametrize("make", [lambda: SkipGram(30, 8), lambda: MFBias(30, 8, l2=1e-2),
+                                  lambda: SideInfoSkipGram(30, np.arange(60).reshape(30, 2) % 7, [7, 7], 8,
+                                                           mode="mean"),
+                                  lambda: SideInfoSkipGram(30, np.arange(60).reshape(30, 2) % 5, [5, 5], 8,
+                                                           mode="eges", id_weight=0.6)],
+                         ids=["skip-gram", "mf-bias", "ges", "eges"])
+def test_the_cpu_row_kernels_equal_torchs_row_ops(make):
+    """The float32 CPU step (numba row kernels) and torch's row ops (taken for float64, as on a GPU) apply the
+    same update, hub rows and shared field rows included, over several steps."""
+    model = make()
+    with torch.no_grad():
+        for param in model.parameters():
+            param.normal_(0, 0.3)
+        for table in getattr(model, "fields", []):
+            table.weight[0].zero_()
+    reference = make().double()
+    reference.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in model.state_dict().items()})
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        block = torch.from_numpy(rng.choice(np.r_[np.arange(30), [3] * 20, [-1] * 5], size=(6, 7)))
+        reach = torch.from_numpy(rng.integers(1, 4, size=(6, 7)))
+        negatives = torch.from_numpy(rng.integers(0, 30, size=8))
+        model.sgd_step(block, reach, negatives, lr=0.2)
+        reference.sgd_step(block, reach, negatives, lr=0.2)
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.detach(), reference.get_parameter(name).detach().float(), msg=name,
+                                   rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("mode", ["mean", "eges"])
 def test_side_information_learns_and_covers_cold_products(setup, mode):
     products, vocab, sp, walks = setup
