@@ -172,8 +172,7 @@ training
 # %%
 gap = training["seen-AUC"].iloc[1] - training["seen-AUC"].iloc[0]
 saving = ranked_stats["bytes_dense"] / max(ranked_stats["bytes_synced"], 1)
-client.shutdown()  # the cluster's work on this page is done
-client.close()
+distributed.shutdown(client)  # the cluster's work on this page is done
 print(f"Two ranks reach seen-AUC {training['seen-AUC'].iloc[1]:.3f}, {gap:+.3f} "
       f"against one process, exchanging {saving:,.0f}× fewer bytes than DDP's dense "
       f"all-reduce would ({ranked_stats['syncs']:,} exchanges, "

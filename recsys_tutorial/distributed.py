@@ -25,24 +25,27 @@ import logging
 import os
 import resource
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 
 from recsys_tutorial import walks as walks_module
 from recsys_tutorial.edges import DEFAULT_WEIGHTS
 
-__all__ = ["SyncStats", "cluster", "prepare", "random_walks", "start_local", "submit_walks", "train_sgns"]
+__all__ = ["SyncStats", "cluster", "prepare", "random_walks", "shutdown", "start_local", "submit_walks",
+           "train_sgns"]
 
 #: Walks per Dask task: large enough that scheduling (~1 ms a task) is noise, small enough to balance.
 WALKS_PER_TASK = 1 << 17
 
 
 def start_local(workers: int = 2, threads_per_worker: int = 1) -> object:
-    """A ``Client`` of a new ``LocalCluster`` of ``workers`` processes (``client.shutdown()`` stops both); its
+    """A ``Client`` of a new ``LocalCluster`` of ``workers`` processes (:func:`shutdown` stops both); its
     dashboard (``client.dashboard_link``) takes a free port."""
     from dask.distributed import Client, LocalCluster
 
@@ -69,8 +72,16 @@ def cluster(address: str | None = None, workers: int = 2, threads_per_worker: in
     try:
         yield client
     finally:
-        client.shutdown()
-        client.close()
+        shutdown(client)
+
+
+def shutdown(client: object) -> None:
+    """Stop a cluster started by :func:`start_local` and close its client, first letting go of the graphs
+    :func:`random_walks` shipped to it (a worker removed while holding them logs lost data as an error)."""
+    for key in [key for key, (owner, _, _) in _SHIPPED.items() if owner == client.id]:
+        del _SHIPPED[key]
+    client.shutdown()
+    client.close()
 
 
 @contextlib.contextmanager
@@ -150,29 +161,56 @@ def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, wo
 # --- Walks --------------------------------------------------------------------------------------------------
 
 
-def _walk_task(shared: tuple, starts: np.ndarray, round_: int, walk_length: int, p: float, q: float,
+def _walk_task(shared: tuple, pieces: list[tuple[int, np.ndarray]], walk_length: int, p: float, q: float,
                seed: int) -> np.ndarray:
+    """The walks of consecutive rows of the walk matrix: ``pieces`` are (round, start nodes), in row order."""
     graph, index, rank = shared
-    return walks_module.walk_block(graph, starts, round_, walk_length, p, q, seed, index, rank)
+    return np.concatenate([walks_module.walk_block(graph, starts, round_, walk_length, p, q, seed, index, rank)
+                           for round_, starts in pieces])
+
+
+#: id(graph) → (client id, second order, the futures of its scattered walk arrays); an entry leaves with its graph.
+_SHIPPED: dict[int, tuple[str, bool, tuple]] = {}
+
+
+def _shipped(client: object, graph: walks_module.ProductGraph, second_order: bool) -> tuple:
+    """The graph's walk arrays on every worker: scattered by the first walks on this client, reused by the next
+    ones (the book walks one graph twice), re-sent if the cluster lost them. The graph must not change after."""
+    held = _SHIPPED.get(id(graph))
+    if (held is not None and held[0] == client.id and held[1] >= second_order
+            and all(part.status == "finished" for part in held[2])):
+        return held[2]
+    index = graph.node2vec_index() if second_order else np.zeros(1, walks_module.SECOND_ORDER)
+    future = client.scatter((graph, index, walks_module.walk_ranks(graph)), broadcast=True, hash=False)
+    if held is None:
+        weakref.finalize(graph, _SHIPPED.pop, id(graph), None)
+    _SHIPPED[id(graph)] = (client.id, second_order, future)
+    return future
 
 
 def submit_walks(client: object, graph: walks_module.ProductGraph, num_walks: int, walk_length: int,
                  p: float = 1.0, q: float = 1.0, seed: int = 0,
                  walks_per_task: int = WALKS_PER_TASK) -> list[object]:
-    """Scatter the graph (with node2vec's index) to every worker once and submit one task per block of start
-    nodes; returns the futures in row order. :func:`random_walks` gathers them."""
+    """Scatter the graph (with node2vec's index) to every worker once per client and submit one task per
+    ``walks_per_task`` consecutive rows of the walk matrix (a task may span rounds: on a small graph a round is
+    too little work for a task); returns the futures in row order. :func:`random_walks` gathers them."""
     walks_module._check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=walks_per_task,
                                        seed=seed, p=p, q=q)
-    second_order = not (p == 1.0 and q == 1.0)
-    index = graph.node2vec_index() if second_order else np.zeros(1, walks_module.SECOND_ORDER)
-    shared = client.scatter((graph, index, walks_module.walk_ranks(graph)), broadcast=True, hash=False)
+    shared = _shipped(client, graph, second_order=not (p == 1.0 and q == 1.0))
     active = walks_module.active_nodes(graph)
-    futures = []
+    futures, pieces, rows = [], [], 0
     for r in range(num_walks):
         order = walks_module.round_order(active, seed, r)
-        for lo in range(0, len(active), walks_per_task):
-            futures.append(client.submit(_walk_task, shared, order[lo:lo + walks_per_task], r, walk_length,
-                                         p, q, seed, pure=False))
+        lo = 0
+        while lo < len(order):
+            take = min(walks_per_task - rows, len(order) - lo)
+            pieces.append((r, order[lo:lo + take]))
+            lo, rows = lo + take, rows + take
+            if rows == walks_per_task:
+                futures.append(client.submit(_walk_task, shared, pieces, walk_length, p, q, seed, pure=False))
+                pieces, rows = [], 0
+    if pieces:
+        futures.append(client.submit(_walk_task, shared, pieces, walk_length, p, q, seed, pure=False))
     return futures
 
 
@@ -225,14 +263,38 @@ def _sync(tables: list, bases: list, touched, world: int, dist) -> tuple[int, in
     rows = torch.unique(torch.cat(gathered))
     rows = rows[rows >= 0]
     sent = (longest + 1) * 8  # what this rank contributes to each collective, as for the dense count
+    index = rows.numpy()
     for table, base in zip(tables, bases, strict=True):
-        delta = table[rows] - base[rows]
+        delta = torch.empty((len(rows), table.shape[1]), dtype=table.dtype)
+        _changes(table.numpy(), base.numpy(), index, delta.numpy())
         dist.all_reduce(delta)
-        table[rows] = base[rows] + delta
-        base[rows] = table[rows]
+        _apply_changes(table.numpy(), base.numpy(), index, delta.numpy())
         sent += delta.numel() * delta.element_size()
     touched.zero_()
     return len(rows), sent
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _changes(table, base, rows, out):
+    """out[i] = table[rows[i]] − base[rows[i]]: this rank's change to each row since the last sync (one pass;
+    torch's gathers took three, which at Electronics scale was most of a sync)."""
+    dim = table.shape[1]
+    for i in range(len(rows)):
+        r = rows[i]
+        for j in range(dim):
+            out[i, j] = table[r, j] - base[r, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _apply_changes(table, base, rows, summed):
+    """table[rows[i]] = base[rows[i]] = base[rows[i]] + summed[i]: every rank's changes, on every rank."""
+    dim = table.shape[1]
+    for i in range(len(rows)):
+        r = rows[i]
+        for j in range(dim):
+            value = base[r, j] + summed[i, j]
+            table[r, j] = value
+            base[r, j] = value
 
 
 def train_sgns(walks: np.ndarray, num_nodes: int, dim: int = 128, epochs: int = 1, lr: float = 0.025,
@@ -314,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sgns.add_argument("--dim", type=int, default=128)
     sgns.add_argument("--epochs", type=int, default=1)
     sgns.add_argument("--lr", type=float, default=0.025)
+    sgns.add_argument("--walks-per-batch", type=int, default=256,
+                      help="walks per SGD step (default 256); a small graph needs smaller steps to learn in one epoch")
     sgns.add_argument("--sync-every", type=int, default=8, help="steps between row all-reduces (default 8)")
     sgns.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -325,7 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         walk_matrix = np.load(args.walks, mmap_mode="r", allow_pickle=False)
         vectors, stats = train_sgns(walk_matrix, args.num_nodes, dim=args.dim, epochs=args.epochs, lr=args.lr,
-                                    sync_every=args.sync_every, seed=args.seed)
+                                    walks_per_batch=args.walks_per_batch, sync_every=args.sync_every,
+                                    seed=args.seed)
         if not launched or dist.get_rank() == 0:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             _atomic_save(vectors, args.out)
