@@ -60,6 +60,7 @@ DEVICE = "auto"          # "auto" picks cuda > mps > cpu
 EMBED_DIM = 128          # embedding dimension
 MF_EPOCHS = 5            # matrix factorization epochs, as the original
 BPR_ITERATIONS = 100     # epochs of each implicit BPR fit (implicit's default)
+ALS_FACTORS = [64, 128]  # factor counts the implicit ALS search tries
 
 # %%
 import logging
@@ -911,7 +912,7 @@ def sample_auc(vectors: np.ndarray) -> float:
 budgets = {
     "ALS (implicit)": (implicit_mf.train_als, [
         {"factors": f, "regularization": r, "iterations": 15}
-        for f in (64, 128) for r in (0.01, 0.1)]),
+        for f in ALS_FACTORS for r in (0.01, 0.1)]),
     "BPR (implicit)": (implicit_mf.train_bpr, [
         {"factors": 128, "learning_rate": lr, "iterations": BPR_ITERATIONS}
         for lr in (0.01, 0.05)]),

@@ -543,8 +543,8 @@ print("Seen AUC against plain skip-gram on the same walks: "
                   for name, gain in side_gain.drop("PyTorch skip-gram").items())
       + f". Learned weights (EGES) end {compare(eges_seen, ges_seen)} the plain mean "
       "(GES).")
-eges_model = side_runs["PyTorch skip-gram + side info"].model
-own = eges_model.id_weights(np.flatnonzero(in_train & has_side))
+own = side_runs["PyTorch skip-gram + side info"].model.id_weights(
+    np.flatnonzero(in_train & has_side))
 tail_gain = side_table["auc_long_tail"] - side_table.loc["PyTorch skip-gram",
                                                           "auc_long_tail"]
 parts = 1 + (side[has_side] > 0).sum(1).mean()  # own vector + fields, on average
