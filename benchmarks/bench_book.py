@@ -33,13 +33,25 @@ DOWNLOAD = {"ci": "none", "default": "none", "electronics": "meta_Electronics.js
             "books": "meta_Books.json.gz (2014), once, cached"}
 
 
+#: Short chapter names for the table's per-chapter column, in reading order.
+CHAPTER_NAMES = {"data": "data", "part1_matrix_factorization": "Part 1", "part2_graph_nlp": "Part 2",
+                 "results": "results", "scaling": "scaling"}
+
+
+def per_chapter(chapters: dict[str, float]) -> str:
+    """Minutes per chapter in reading order, e.g. ``Part 1 20.1 · Part 2 28.4``."""
+    order = [c for c in CHAPTER_NAMES if c in chapters] + [c for c in chapters if c not in CHAPTER_NAMES]
+    return " · ".join(f"{CHAPTER_NAMES.get(c, c)} {chapters[c] / 60:.1f}" for c in order)
+
+
 def table(record: dict) -> str:
     """The README's table: one row per recorded profile, in a fixed order."""
-    rows = ["| profile | data | wall time | peak memory | download | measured on |", "|---|---|---|---|---|---|"]
+    rows = ["| profile | data | wall time | per chapter (min) | peak memory | download | measured on |",
+            "|---|---|---|---|---|---|---|"]
     order = ["ci", "default", "electronics", "books"]
     for name in sorted(record, key=lambda n: order.index(n) if n in order else len(order)):
         run = record[name]
-        rows.append(f"| `{name}` | {run['data']} | {run['total_s'] / 60:.0f} min | "
+        rows.append(f"| `{name}` | {run['data']} | {run['total_s'] / 60:.0f} min | {per_chapter(run['chapters'])} | "
                     f"{run['peak_gb']:.1f} GB | {DOWNLOAD.get(name, '—')} | {run['machine']} |")
     return "\n".join(rows)
 

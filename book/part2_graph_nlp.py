@@ -270,9 +270,13 @@ def compare(a: float, b: float, tie: float = 0.005) -> str:
     return f"{a - b:.3f} above" if a > b else f"{b - a:.3f} below"
 
 
+def n_epochs(n: int) -> str:
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
 skip, cbow = rows["gensim skip-gram"], rows["gensim word2vec (CBOW)"]
-print(f"Skip-gram ({SG_EPOCHS} epoch(s)) reaches seen-AUC {skip['auc_seen']:.3f}, "
-      f"{compare(skip['auc_seen'], cbow['auc_seen'])} CBOW ({W2V_EPOCHS} epochs, "
+print(f"Skip-gram ({n_epochs(SG_EPOCHS)}) reaches seen-AUC {skip['auc_seen']:.3f}, "
+      f"{compare(skip['auc_seen'], cbow['auc_seen'])} CBOW ({n_epochs(W2V_EPOCHS)}, "
       f"{cbow['auc_seen']:.3f}), in {skip['seconds']:.1f} s against "
       f"{cbow['seconds']:.1f} s.")
 
@@ -656,9 +660,10 @@ mf_runs["MF, sequences"] = sgns_on(first_order, models.MF(sp.num_nodes, EMBED_DI
 mf_runs["MF-bias, sequences"] = sgns_on(first_order,
                                         models.MFBias(sp.num_nodes, EMBED_DIM),
                                         keep_model=True)
-print(f"Edges: {len(edge_walks):,} training edges × {edge_epochs} epochs = "
-      f"{edge_walks.size * edge_epochs:,} tokens; sequences: {SG_EPOCHS} epoch(s) over "
-      f"{len(first_order):,} walks = {tokens * SG_EPOCHS:,} tokens.")
+print(f"Edges: {len(edge_walks):,} training edges × {n_epochs(edge_epochs)} = "
+      f"{edge_walks.size * edge_epochs:,} tokens; sequences: "
+      f"{n_epochs(SG_EPOCHS)} over {len(first_order):,} walks = "
+      f"{tokens * SG_EPOCHS:,} tokens.")
 plots.learning_curves({**{name: run.curve for name, run in mf_runs.items()},
                        "PyTorch skip-gram": sgns.curve},
                       title="Same step, same recipe: MF on edges, MF on sequences, "
