@@ -122,12 +122,14 @@ print(f"{len(cluster_walks):,} walks on the cluster are "
       + ("bit for bit the walks of one process" if identical else
          "NOT the walks of one process — a bug")
       + f". They took {cluster_s:.2f} s on the cluster against {one_process_s:.2f} s "
-      "in one process, scattering the graph and collecting the walks included.")
+      "in one process, scattering the graph and collecting the walks included"
+      + (f": fixed costs were {1 - one_process_s / cluster_s:.0%} of the cluster's "
+         "time." if cluster_s > one_process_s else ": the cluster cost nothing extra."))
 
 # %% [markdown]
-# At this size the walks take a fraction of a second and the cluster's overhead — a
-# millisecond or so per task, plus shipping the graph and the walks — is a large share
-# of it; the cost model below separates the two.
+# What the cluster adds — a millisecond or so per task, shipping the graph once and the
+# walks back — is fixed per task and per byte, so its share falls as the walks grow; the
+# cost model below keeps the two apart.
 #
 # ## Training: skip-gram on shards, touched rows all-reduced
 #
@@ -186,8 +188,9 @@ print(f"Two ranks reach seen-AUC {training['seen-AUC'].iloc[1]:.3f}, {gap:+.3f} 
 #
 # ## What 15 million products would cost
 #
-# Per worker (one core, as measured on this page), each stage runs at the speed measured
-# here; its work grows with the catalogue. The projection below takes 15 million
+# A worker is a machine like the one that rendered this page, and each stage runs on it
+# at the speed measured here (parsing and skip-gram on one core, the walks on all of
+# them); its work grows with the catalogue. The projection below takes 15 million
 # products with this graph's edges and walks per product, one skip-gram epoch, and a
 # network of `NETWORK_GBPS` gigabits per second between machines — an assumption to
 # change, not a measurement. Memory per worker counts the arrays each worker must hold:

@@ -62,6 +62,22 @@ def test_walks_are_bit_identical_to_one_process_for_any_number_of_workers(graph,
         np.testing.assert_array_equal(distributed.random_walks(graph, 2, 5, seed=1, workers=2), expected)
 
 
+def test_a_graph_is_shipped_once_per_client_and_forgotten_with_the_graph(client):
+    import gc
+
+    table = pd.DataFrame({"src": [0, 0, 1, 2], "dst": [1, 2, 2, 3], "weight": np.ones(4, np.float32)})
+    small = walks.ProductGraph.from_edges(table, 4)
+    shipped = distributed._shipped(client, small, second_order=True)
+    assert distributed._shipped(client, small, second_order=False) is shipped  # node2vec's arrays serve both
+    assert distributed._shipped(client, small, second_order=True) is shipped
+    np.testing.assert_array_equal(distributed.random_walks(small, 2, 5, p=0.5, q=2.0, seed=1, client=client),
+                                  walks.random_walks(small, 2, 5, p=0.5, q=2.0, seed=1, progress=False))
+    key = id(small)
+    del small, shipped
+    gc.collect()
+    assert key not in distributed._SHIPPED and key not in distributed._WATCHED
+
+
 def test_a_worker_killed_mid_walk_still_yields_identical_walks(graph, client):
     from dask.distributed import wait
 
