@@ -299,10 +299,13 @@ def best_k(scores: torch.Tensor | np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     values, ids = torch.topk(scores, margin, dim=1)
     values, ids = values.numpy(), ids.numpy()
     unsure = (values[:, k - 1] == values[:, -1]) & np.isfinite(values[:, k - 1]) & (margin < n)
-    for r in np.flatnonzero(unsure):  # rare: ties reach past the margin
+    for r in np.flatnonzero(unsure):  # ties reach past the margin: rare for vectors, common for graph counts
         row = scores[r].numpy()
-        full = np.lexsort((np.arange(n), -row))[:margin]
-        ids[r], values[r] = full, row[full]
+        tie = values[r, k - 1]
+        above = np.flatnonzero(row > tie)  # fewer than k; then the lowest ids among the tied
+        pick = np.concatenate([above, np.flatnonzero(row == tie)[:margin - len(above)]])
+        pick = pick[np.lexsort((pick, -row[pick]))]  # O(n) per row: a full sort of 434 K scores took ~50 ms
+        ids[r], values[r] = pick, row[pick]
     order = np.lexsort((ids, -values), axis=1)[:, :k]
     return np.take_along_axis(ids, order, 1), np.take_along_axis(values, order, 1)
 

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recsys_tutorial import models, recommend, train
 from recsys_tutorial.recommend import Embeddings, EmbeddingsError
@@ -168,6 +170,22 @@ def test_best_k_orders_ties_by_id_even_past_topks_margin():
     assert ids[0].tolist() == [25, 0, 1, 2] and values[0].tolist() == [1, 0, 0, 0]
     assert ids[1].tolist()[:2] == [5, 30] and np.isneginf(values[1, 2:]).all()
     assert ids[2].tolist() == [0, 1, 2, 3]
+
+
+@given(st.integers(1, 12), st.integers(1, 300), st.integers(1, 30), st.integers(1, 6), st.floats(0, 0.5),
+       st.integers(0, 2**16))
+@settings(max_examples=60, deadline=None)
+def test_best_k_is_the_first_k_of_a_full_sort_by_score_then_id(rows, n, k, levels, masked, seed):
+    """Law: best_k's ids are exactly a stable sort by (-score, id), cut at k — for scores from a few levels (ties
+    everywhere, as graph counts give) with a share of -inf (products that cannot be recommended)."""
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, levels, (rows, n)).astype(np.float64)
+    scores[rng.random((rows, n)) < masked] = -np.inf
+    ids, values = recommend.best_k(scores, k)
+    full = np.lexsort((np.broadcast_to(np.arange(n), scores.shape), -scores), axis=1)[:, :min(k, n)]
+    finite = np.isfinite(values)  # the order among -inf scores is not promised
+    np.testing.assert_array_equal(np.where(finite, ids, -1), np.where(finite, full, -1))
+    np.testing.assert_array_equal(values, np.take_along_axis(scores, full, 1))
 
 
 def lattice(n: int, d: int, score: str, seed: int) -> Embeddings:
