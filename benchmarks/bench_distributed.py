@@ -53,8 +53,10 @@ def timed(fn, *args):
 def best_of(repeats: int, fn, *args):
     """(result, fastest of ``repeats`` calls): a sub-second stage swings ±50 % between single calls on a shared
     machine, and the fastest call is the one least disturbed (as ``timeit`` reports)."""
-    runs = [timed(fn, *args) for _ in range(repeats)]
-    return runs[0][0], min(seconds for _, seconds in runs)
+    result, fastest = timed(fn, *args)
+    for _ in range(repeats - 1):  # the later results are dropped at once: peak memory stays one call's
+        fastest = min(fastest, timed(fn, *args)[1])
+    return result, fastest
 
 
 def single_prepare(paths: list[Path], repeats: int):
@@ -131,6 +133,8 @@ def main() -> None:
                             help="prepare and walks: the fastest of this many warm calls, on both paths (default 5)")
 
     args = parse_args(__doc__.splitlines()[0], extra)
+    if args.repeats < 1:
+        sys.exit(f"--repeats must be at least 1, got {args.repeats}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
     paths = split_file(synthetic_file(args.scale, args.seed), args.files, workdir)
     print(f"{args.scale} scale, {args.files} metadata files, {args.workers} workers/ranks, {os.cpu_count()} cores, "

@@ -377,7 +377,7 @@ plots.learning_curves({"PyTorch skip-gram": sgns.curve},
 # decays to zero over the whole run, so each epoch count is a run of its own. The same
 # model is trained again for every count in `SG_EPOCH_SWEEP` (an empty list skips this;
 # the Electronics profile does, to save time) on the same walks and scored on the same
-# sample; the dashed lines are the learning rates:
+# sample; each run's learning rate is the dotted line in its colour (right axis):
 
 # %%
 sweep = {SG_EPOCHS: sgns, **{e: sgns_on(first_order, epochs=e)
@@ -398,21 +398,24 @@ if len(sweep) > 1:
     per_epoch = int(longest["batch"].iloc[-1]) // longest_first[0]
     print("Seen-AUC after "
           + ", ".join(f"{n_epochs(e)}: {a:.3f}" for e, a in seen.items())
-          + f". {n_epochs(best).capitalize()} scores highest"
+          + f". The {best}-epoch run scores highest"
           + (", the count this page trains with." if best == SG_EPOCHS else
              f"; this page trains with {n_epochs(SG_EPOCHS)} (`SG_EPOCHS`).")
           + f" One epoch here is {per_epoch:,} steps. Over the "
           f"{longest_first[0]}-epoch run the training loss goes from "
           f"{loss.iloc[0]:.3f} at the first check to {loss.iloc[-1]:.3f} at the last, "
           "and the sample AUC from "
-          f"{longest['auc'].iloc[0]:.3f} to {longest['auc'].iloc[-1]:.3f}.")
+          f"{longest['auc'].iloc[0]:.3f} to {longest['auc'].iloc[-1]:.3f}"
+          + (": it fits the walks better and the held-out pairs worse."
+             if loss.iloc[-1] < loss.iloc[0] and
+             longest["auc"].iloc[-1] < longest["auc"].iloc[0] else "."))
 del sweep  # the extra runs' vectors are not used again
 
 # %% [markdown]
-# Where the loss keeps falling while the AUC falls too, the model is fitting the walks
-# better and the held-out pairs worse. That is a property of the task: a held-out pair
-# is, by construction, one the training walks never put side by side, and every
-# further pass pulls the products that *do* co-occur closer at the expense of the rest.
+# Where the loss keeps falling while the AUC falls, the likely reason lies in the task:
+# a held-out pair is, by construction, one the training walks never put side by side,
+# and every further pass pulls the products that *do* co-occur closer, at the expense
+# of the rest. Where the AUC still rises, the graph had more to teach than one pass.
 #
 # Beside gensim's skip-gram on the same walks:
 

@@ -139,6 +139,8 @@ def _weighted_pairs(parsed: tuple[pd.DataFrame, pd.DataFrame], shared: tuple[pd.
     relations = parsed[1]
     a, b = (universe.get_indexer(relations[c].cat.categories)[relations[c].cat.codes.to_numpy()]
             for c in ("asin", "related"))
+    if (a < 0).any() or (b < 0).any():
+        raise RuntimeError("an ASIN of this file is missing from the universe of pass 1: a bug, please report it")
     categories = relations["relation"].cat.categories
     weight = np.array([weights.get(name, 0.0) for name in categories], np.float64)[
         relations["relation"].cat.codes.to_numpy()]
@@ -168,7 +170,8 @@ def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, wo
     Relation rows never leave the worker that parsed them: pass 1 reduces each file's also-bought counts and
     ASINs into the source filter and a sorted ASIN universe; pass 2 turns each file's kept rows into summed
     integer pair keys, reduced over files. No shuffle (merges on the relations cost 8× the single-process
-    edge build at the default scale).
+    edge build at the default scale). A pair's weight is summed per file, then over files: with weights that
+    are not exact in binary, the float64 sum may differ from the single-process row-order sum in its last bit.
     """
     import dask.dataframe as dd
 
@@ -190,7 +193,7 @@ def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, wo
             [frames[_products], frames[_also_bought_counts].groupby("asin")["n"].sum(split_out=1),
              frames[_asins]["asin"].drop_duplicates(split_out=1)], sync=True)
         products = products.drop_duplicates("asin", keep="first").reset_index(drop=True)
-        universe = pd.Index(np.unique(named.to_numpy(str)), dtype="string")
+        universe = pd.Index(named.unique(), dtype="string").sort_values()  # code-point order, as build_edges
         ok = _marks(universe, counts.index[counts.to_numpy() >= min_also_bought])
         if require_title:
             ok &= _marks(universe, products["asin"][products["title"].notna()])
@@ -279,6 +282,8 @@ def random_walks(graph: walks_module.ProductGraph, num_walks: int, walk_length: 
     """
     from dask.distributed import as_completed
 
+    walks_module._check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=walks_per_task,
+                                       seed=seed, p=p, q=q)
     out = np.empty((num_walks * len(walks_module.active_nodes(graph)), walk_length), dtype=np.int32)
     with _client_or_local(client, workers) as dask_client:
         futures = submit_walks(dask_client, graph, num_walks, walk_length, p, q, seed, walks_per_task)

@@ -304,6 +304,8 @@ def best_k(scores: torch.Tensor | np.ndarray, k: int) -> tuple[np.ndarray, np.nd
         tie = values[r, k - 1]
         above = np.flatnonzero(row > tie)  # fewer than k; then the lowest ids among the tied
         pick = np.concatenate([above, np.flatnonzero(row == tie)[:margin - len(above)]])
+        if len(pick) < margin:  # NaN scores (topk ranks them first, comparisons skip them): sort in full
+            pick = np.lexsort((np.arange(n), -row))[:margin]
         pick = pick[np.lexsort((pick, -row[pick]))]  # O(n) per row: a full sort of 434 K scores took ~50 ms
         ids[r], values[r] = pick, row[pick]
     order = np.lexsort((ids, -values), axis=1)[:, :k]

@@ -170,6 +170,8 @@ def test_best_k_orders_ties_by_id_even_past_topks_margin():
     assert ids[0].tolist() == [25, 0, 1, 2] and values[0].tolist() == [1, 0, 0, 0]
     assert ids[1].tolist()[:2] == [5, 30] and np.isneginf(values[1, 2:]).all()
     assert ids[2].tolist() == [0, 1, 2, 3]
+    nan_first = np.array([[np.nan] + [1.0] * 9 + [0.0]])  # topk ranks NaN first; comparisons skip it
+    assert recommend.best_k(nan_first, 2)[0].tolist() == [[1, 2]]
 
 
 @given(st.integers(1, 12), st.integers(1, 300), st.integers(1, 30), st.integers(1, 6), st.floats(0, 0.5),
