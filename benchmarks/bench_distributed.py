@@ -159,7 +159,8 @@ def main() -> None:
     graph = walks.ProductGraph.from_edges(sp.train, sp.num_nodes)
     graph.node2vec_index()  # built once per graph on both paths (single_walks' warm call builds its own)
     ship_s = timed(distributed._shipped, client, graph, True)[1]  # once per graph and client, then reused
-    shipped_mb = graph.stats()["memory (MB)"] + 4 * graph.num_nodes / 2**20  # the graph, its index, the ranks
+    shipped_mb = (graph.stats()["memory (MB)"]  # the graph with its index, the ranks and the active nodes
+                  + 4 * (graph.num_nodes + len(walks.active_nodes(graph))) / 2**20)
     distributed.random_walks(graph, 1, LENGTH, p=P, q=Q, seed=args.seed, client=client)  # warm
     cluster_walks, dist_walk_s = best_of(args.repeats, distributed.random_walks, graph, WALKS, LENGTH, P, Q,
                                          args.seed, client)

@@ -217,12 +217,15 @@ def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, wo
 # --- Walks --------------------------------------------------------------------------------------------------
 
 
-def _walk_task(shared: tuple, pieces: list[tuple[int, np.ndarray]], walk_length: int, p: float, q: float,
+def _walk_task(shared: tuple, pieces: list[tuple[int, int, int]], walk_length: int, p: float, q: float,
                seed: int) -> np.ndarray:
-    """The walks of consecutive rows of the walk matrix: ``pieces`` are (round, start nodes), in row order."""
-    graph, index, rank = shared
-    return np.concatenate([walks_module.walk_block(graph, starts, round_, walk_length, p, q, seed, index, rank)
-                           for round_, starts in pieces])
+    """The walks of consecutive rows of the walk matrix: ``pieces`` are (round, lo, hi) — positions lo:hi of
+    that round's start order, which the worker draws itself (the client ships three integers, not the starts)."""
+    graph, index, rank, active = shared
+    return np.concatenate([
+        walks_module.walk_block(graph, walks_module.round_order(active, seed, round_)[lo:hi], round_, walk_length,
+                                p, q, seed, index, rank)
+        for round_, lo, hi in pieces])
 
 
 
@@ -234,7 +237,8 @@ def _shipped(client: object, graph: walks_module.ProductGraph, second_order: boo
             and all(part.status == "finished" for part in held[2])):
         return held[2]
     index = graph.node2vec_index() if second_order else np.zeros(1, walks_module.SECOND_ORDER)
-    future = client.scatter((graph, index, walks_module.walk_ranks(graph)), broadcast=True, hash=False)
+    future = client.scatter((graph, index, walks_module.walk_ranks(graph), walks_module.active_nodes(graph)),
+                            broadcast=True, hash=False)
     if id(graph) not in _WATCHED:
         _WATCHED.add(id(graph))
         weakref.finalize(graph, _forget, id(graph))
@@ -256,14 +260,13 @@ def submit_walks(client: object, graph: walks_module.ProductGraph, num_walks: in
     walks_module._check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=walks_per_task,
                                        seed=seed, p=p, q=q)
     shared = _shipped(client, graph, second_order=not (p == 1.0 and q == 1.0))
-    active = walks_module.active_nodes(graph)
+    per_round = len(walks_module.active_nodes(graph))
     futures, pieces, rows = [], [], 0
     for r in range(num_walks):
-        order = walks_module.round_order(active, seed, r)
         lo = 0
-        while lo < len(order):
-            take = min(walks_per_task - rows, len(order) - lo)
-            pieces.append((r, order[lo:lo + take]))
+        while lo < per_round:
+            take = min(walks_per_task - rows, per_round - lo)
+            pieces.append((r, lo, lo + take))
             lo, rows = lo + take, rows + take
             if rows == walks_per_task:
                 futures.append(client.submit(_walk_task, shared, pieces, walk_length, p, q, seed, pure=False))
