@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from recsys_tutorial import walks as walks_module
-from recsys_tutorial.edges import DEFAULT_WEIGHTS
+from recsys_tutorial.edges import DEFAULT_WEIGHTS, row_weights
 
 __all__ = ["SyncStats", "cluster", "prepare", "random_walks", "shutdown", "start_local", "submit_walks",
            "train_sgns"]
@@ -141,9 +141,7 @@ def _weighted_pairs(parsed: tuple[pd.DataFrame, pd.DataFrame], shared: tuple[pd.
             for c in ("asin", "related"))
     if (a < 0).any() or (b < 0).any():
         raise RuntimeError("an ASIN of this file is missing from the universe of pass 1: a bug, please report it")
-    categories = relations["relation"].cat.categories
-    weight = np.array([weights.get(name, 0.0) for name in categories], np.float64)[
-        relations["relation"].cat.codes.to_numpy()]
+    weight = row_weights(relations, weights)
     keep = ok[a] & (weight > 0) & (a != b)
     a, b = a[keep], b[keep]
     uniq, inverse = np.unique(np.minimum(a, b) * len(universe) + np.maximum(a, b), return_inverse=True)
@@ -226,7 +224,6 @@ def _walk_task(shared: tuple, pieces: list[tuple[int, int, int]], walk_length: i
         walks_module.walk_block(graph, walks_module.round_order(active, seed, round_)[lo:hi], round_, walk_length,
                                 p, q, seed, index, rank)
         for round_, lo, hi in pieces])
-
 
 
 def _shipped(client: object, graph: walks_module.ProductGraph, second_order: bool) -> tuple:

@@ -81,6 +81,12 @@ def _check_relation_weights(weights: dict[str, float]) -> None:
             raise ValueError(f"relation weight {name}={value!r}: use 0 to switch a relation off, else {WEIGHT_RULE}")
 
 
+def row_weights(relations: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    """Each relation row's weight (float64; 0 for a relation type ``weights`` does not name)."""
+    names = relations["relation"].cat.categories
+    return np.array([weights.get(name, 0.0) for name in names], np.float64)[relations["relation"].cat.codes.to_numpy()]
+
+
 def build_edges(
     products: pd.DataFrame,
     relations: pd.DataFrame,
@@ -107,8 +113,7 @@ def build_edges(
         categories = categories.append(related_categories.difference(categories))
         related_codes = categories.get_indexer(related_categories)[related_codes]
     rel_names = relations["relation"].cat.categories
-    rel_weight = np.array([weights.get(name, 0.0) for name in rel_names], dtype=np.float64)
-    row_weight = rel_weight[relations["relation"].cat.codes.to_numpy()]
+    row_weight = row_weights(relations, weights)
 
     # Source filters, evaluated per product code.
     n_codes = len(categories)
