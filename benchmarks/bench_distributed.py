@@ -3,15 +3,17 @@
 What a user gives up by running on Dask + torchrun when one machine would do, stage by stage, with the same inputs
 and outputs checked equal: wall time of each path (the single-process one as the package runs it — files parsed one
 after another, numba walks on every core, SGNS on one thread), their ratio, per-worker throughput (work ÷ wall ÷
-workers: what the cost model on the Scaling out page projects from), and peak memory of the single process, each
-Dask worker and each rank. The cluster is started before timing (its start-up is printed on its own) and every stage
-runs once before it is timed, so numba's compiled kernels and imports are warm on both paths; preparation and walks
-report the fastest of ``--repeats`` calls on each path (one call of a sub-second stage is mostly noise here),
-training one call. Shipping the graph to the workers happens once per graph and client (later walks reuse it) and is
-printed on its own, as the cluster's start-up. Training is timed twice: the loop alone, and the wall of the command
-a user runs — ``python -m recsys_tutorial.distributed sgns`` against the same under ``torchrun``, both paying
-interpreter start-up and imports.
-Usage: ``python benchmarks/bench_distributed.py [--scale default] [--workers 2] [--files 4] [--repeats 5]``;
+workers: what the cost model on the Scaling out page projects from), and peak memory of the single process (one call
+of its process), each Dask worker and each rank. The cluster is started before timing (its start-up is printed on
+its own) and every stage runs once before it is timed, so numba's compiled kernels and imports are warm on both
+paths. Preparation and walks call the two paths in turn, ``--repeats`` times each (the order swapped every round),
+and report each path's median: a sub-second stage swings ±50 % between calls on a shared machine, and paths timed
+minutes apart let that noise set their ratio. The single-process path runs in a process of its own, with no Dask
+client, scheduler or event loop in it, as a user without a cluster runs it. Shipping the graph to the workers happens
+once per graph and client (later walks reuse it) and is printed on its own, as the cluster's start-up. Training is
+timed once, twice over: the loop alone, and the wall of the command a user runs — ``python -m
+recsys_tutorial.distributed sgns`` against the same under ``torchrun``, both paying interpreter start-up and imports.
+Usage: ``python benchmarks/bench_distributed.py [--scale default] [--workers 2] [--files 4] [--repeats 7]``;
 ends with a RESULT line.
 """
 
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing as mp
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import parse_args, result_line, run_stage, synthetic_file
+from common import parse_args, peak_rss_gb, result_line, run_stage, synthetic_file
 
 WALKS, LENGTH, P, Q, DIM = 10, 10, 0.5, 2.0, 128
 
@@ -50,36 +54,67 @@ def timed(fn, *args):
     return result, time.perf_counter() - start
 
 
-def best_of(repeats: int, fn, *args):
-    """(result, fastest of ``repeats`` calls): a sub-second stage swings ±50 % between single calls on a shared
-    machine, and the fastest call is the one least disturbed (as ``timeit`` reports)."""
-    result, fastest = timed(fn, *args)
-    for _ in range(repeats - 1):  # the later results are dropped at once: peak memory stays one call's
-        fastest = min(fastest, timed(fn, *args)[1])
-    return result, fastest
+def interleaved(repeats: int, one, other) -> tuple[list[float], list[float]]:
+    """Seconds of ``repeats`` calls of each of two timed stages (each returns its seconds), called in turn with the
+    order swapped every round, so both paths see the same machine."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for r in range(repeats):
+        for k in ((0, 1) if r % 2 == 0 else (1, 0)):
+            times[k].append((one, other)[k]())
+    return times
 
 
-def single_prepare(paths: list[Path], repeats: int):
-    """Read the files in order and build the edges: the package's single-process preparation (warm, timed)."""
+class Isolated:
+    """A stage of the single-process path in a fresh process of its own: ``setup(*args)`` there returns the stage
+    as a function, called once at once (its result comes back: the reference output, and a warm-up) and then on
+    each call of this object, which returns the seconds it took; :meth:`close` returns the process's peak GB."""
+
+    def __init__(self, setup, *args):
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child, setup, args), daemon=True)
+        self._process.start()
+        self.result = self._conn.recv()
+
+    def __call__(self) -> float:
+        self._conn.send("run")
+        return self._conn.recv()
+
+    def close(self) -> float:
+        self._conn.send("stop")
+        peak = self._conn.recv()
+        self._process.join()
+        return peak
+
+
+def _serve(conn, setup, args) -> None:
+    stage = setup(*args)
+    conn.send(stage())
+    while conn.recv() == "run":
+        conn.send(timed(stage)[1])  # the result is dropped at once: peak memory stays one call's
+    conn.send(peak_rss_gb())
+
+
+def single_prepare(paths: list[Path]):
+    """Read the files in order and build the edges: the package's single-process preparation."""
     from recsys_tutorial import data, edges
 
-    def run():
+    def stage():
         products, relations = data.read_metadata_files(paths)
         table, vocab = edges.build_edges(products, relations)
         return len(products), table.reset_index(drop=True), vocab
 
-    run()  # warm: imports and the parser's first call
-    return best_of(repeats, run)
+    return stage
 
 
-def single_walks(train_path: Path, num_nodes: int, seed: int, repeats: int):
+def single_walks(train_path: Path, num_nodes: int, seed: int):
+    """node2vec walks on the training graph: the package's single-process walks (numba on every core)."""
     import pandas as pd
 
     from recsys_tutorial import walks
 
     graph = walks.ProductGraph.from_edges(pd.read_parquet(train_path), num_nodes)
-    walks.random_walks(graph, 1, LENGTH, p=P, q=Q, seed=seed, progress=False)  # warm: numba's kernels
-    return best_of(repeats, lambda: walks.random_walks(graph, WALKS, LENGTH, p=P, q=Q, seed=seed, progress=False))
+    return lambda: walks.random_walks(graph, WALKS, LENGTH, p=P, q=Q, seed=seed, progress=False)
 
 
 def single_train(walk_path: Path, num_nodes: int, seed: int):
@@ -129,8 +164,8 @@ def main() -> None:
         parser.add_argument("--workers", type=int, default=2, help="Dask workers and torchrun ranks (default 2)")
         parser.add_argument("--files", type=int, default=4, help="metadata files the catalogue comes in (default 4)")
         parser.add_argument("--sync-every", type=int, default=8, help="SGNS steps between row all-reduces")
-        parser.add_argument("--repeats", type=int, default=5,
-                            help="prepare and walks: the fastest of this many warm calls, on both paths (default 5)")
+        parser.add_argument("--repeats", type=int, default=7,
+                            help="prepare and walks: the median of this many warm calls of each path (default 7)")
 
     args = parse_args(__doc__.splitlines()[0], extra)
     if args.repeats < 1:
@@ -142,31 +177,35 @@ def main() -> None:
     rows = []
 
     # Preparation: parse the files and build the weighted edges.
-    ((n_products, expected, vocab), single_s), _, single_peak = run_stage(single_prepare, paths, args.repeats)
+    single = Isolated(single_prepare, paths)
+    n_products, expected, vocab = single.result
     started = time.perf_counter()
     client = distributed.start_local(workers=args.workers)
     start_up = time.perf_counter() - started
-    distributed.prepare(paths, client=client)  # warm the workers' imports and parser
-    (_, got_edges, got_vocab), dist_s = best_of(args.repeats, distributed.prepare, paths, client)
+    _, got_edges, got_vocab = distributed.prepare(paths, client=client)  # also warms the workers' parser
     assert got_vocab.equals(vocab) and got_edges.equals(expected), "distributed prepare differs"
-    rows.append(("prepare", "products", n_products, single_s, dist_s, single_peak))
+    spread = {"prepare": interleaved(args.repeats, single,
+                                     lambda: timed(distributed.prepare, paths, client)[1])}
+    rows.append(("prepare", "products", n_products, *map(statistics.median, spread["prepare"]), single.close()))
 
     # Walks: node2vec (p, q) walks on the training graph, 10 per product.
     sp = split.train_val_split(expected, seed=args.seed)
     sp.train.to_parquet(workdir / "train.parquet")
-    (local_walks, walk_s), _, walk_peak = run_stage(single_walks, workdir / "train.parquet", sp.num_nodes,
-                                                    args.seed, args.repeats)
+    single = Isolated(single_walks, workdir / "train.parquet", sp.num_nodes, args.seed)
+    local_walks = single.result
     graph = walks.ProductGraph.from_edges(sp.train, sp.num_nodes)
-    graph.node2vec_index()  # built once per graph on both paths (single_walks' warm call builds its own)
+    graph.node2vec_index()  # built once per graph on both paths
     ship_s = timed(distributed._shipped, client, graph, True)[1]  # once per graph and client, then reused
     shipped_mb = (graph.stats()["memory (MB)"]  # the graph with its index, the ranks and the active nodes
                   + 4 * (graph.num_nodes + len(walks.active_nodes(graph))) / 2**20)
-    distributed.random_walks(graph, 1, LENGTH, p=P, q=Q, seed=args.seed, client=client)  # warm
-    cluster_walks, dist_walk_s = best_of(args.repeats, distributed.random_walks, graph, WALKS, LENGTH, P, Q,
-                                         args.seed, client)
+    cluster_walks = distributed.random_walks(graph, WALKS, LENGTH, P, Q, args.seed, client)  # also warms workers
     assert np.array_equal(local_walks, cluster_walks), "distributed walks differ"
+    del cluster_walks
+    spread["walks"] = interleaved(args.repeats, single,
+                                  lambda: timed(distributed.random_walks, graph, WALKS, LENGTH, P, Q, args.seed,
+                                                client)[1])
     steps = int((local_walks >= 0).sum())
-    rows.append(("walks", "walk steps", steps, walk_s, dist_walk_s, walk_peak))
+    rows.append(("walks", "walk steps", steps, *map(statistics.median, spread["walks"]), single.close()))
     worker_peaks = client.run(worker_peak_gb)
     distributed.shutdown(client)
 
@@ -190,6 +229,9 @@ def main() -> None:
     table["one process /s"] = table["work"] / table["one process s"]
     with pd.option_context("display.width", 200, "display.float_format", "{:,.3g}".format):
         print(table.set_index("stage").to_string())
+    for stage, (one, other) in spread.items():
+        print(f"{stage}: {len(one)} calls of each path in turn, one process {min(one):.2f}–{max(one):.2f} s, "
+              f"distributed {min(other):.2f}–{max(other):.2f} s (the table shows medians)")
     print(f"LocalCluster start-up: {start_up:.1f} s; graph shipped to every worker once: {shipped_mb:,.1f} MB in "
           f"{ship_s:.2f} s (neither is in the stage times); peak per Dask worker: "
           + ", ".join(f"{gb:.2f} GB" for gb in worker_peaks.values()) + f"; peak of rank 0: {stats['peak_gb']:.2f} GB")

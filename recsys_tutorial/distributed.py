@@ -40,7 +40,8 @@ from recsys_tutorial.edges import DEFAULT_WEIGHTS, row_weights
 __all__ = ["SyncStats", "cluster", "prepare", "random_walks", "shutdown", "start_local", "submit_walks",
            "train_sgns"]
 
-#: Walks per Dask task: large enough that scheduling (~1 ms a task) is noise, small enough to balance.
+#: At most this many walks per Dask task: large enough that scheduling (~1 ms a task) is noise, small enough
+#: that a lost worker's rerun is short (:func:`task_rows` evens them out over the cluster).
 WALKS_PER_TASK = 1 << 17
 
 #: id(graph) → (client id, second order, the futures of its scattered walk arrays); an entry leaves with its graph.
@@ -216,14 +217,49 @@ def prepare(paths: Sequence[str | os.PathLike], client: object | None = None, wo
 
 
 def _walk_task(shared: tuple, pieces: list[tuple[int, int, int]], walk_length: int, p: float, q: float,
-               seed: int) -> np.ndarray:
+               seed: int, sharing: dict[str, int]) -> np.ndarray:
     """The walks of consecutive rows of the walk matrix: ``pieces`` are (round, lo, hi) — positions lo:hi of
-    that round's start order, which the worker draws itself (the client ships three integers, not the starts)."""
+    that round's start order, which the worker draws itself (the client ships three integers, not the starts).
+    The kernel gets this worker's share of its machine's cores (``sharing``: worker → task slots on its
+    machine)."""
     graph, index, rank, active = shared
-    return np.concatenate([
-        walks_module.walk_block(graph, walks_module.round_order(active, seed, round_)[lo:hi], round_, walk_length,
-                                p, q, seed, index, rank)
-        for round_, lo, hi in pieces])
+    before = numba.get_num_threads()  # a setting of the calling thread: the worker's next tasks get it back
+    numba.set_num_threads(_core_share(sharing))
+    try:
+        return np.concatenate([
+            walks_module.walk_block(graph, walks_module.round_order(active, seed, round_)[lo:hi], round_,
+                                    walk_length, p, q, seed, index, rank)
+            for round_, lo, hi in pieces])
+    finally:
+        numba.set_num_threads(before)
+
+
+def _core_share(sharing: dict[str, int]) -> int:
+    """numba threads for one task here: the machine's cores split between the task slots on it. Two worker
+    processes on two cores, each running the kernel on two threads, walked ~13 % slower than on one each."""
+    from distributed import get_worker
+
+    try:
+        address = get_worker().address
+    except ValueError:  # not on a worker (the task function called directly)
+        return numba.get_num_threads()
+    return max(1, numba.config.NUMBA_NUM_THREADS // sharing.get(address, 1))
+
+
+def _slots_per_machine(nthreads: dict[str, int]) -> dict[str, int]:
+    """Worker address → the worker threads of every worker on its machine (tasks that may run at once there)."""
+    from distributed.comm import get_address_host
+
+    def host(address: str) -> str:
+        try:
+            return get_address_host(address)
+        except ValueError:
+            return address
+
+    per_host: dict[str, int] = {}
+    for address, threads in nthreads.items():
+        per_host[host(address)] = per_host.get(host(address), 0) + threads
+    return {address: per_host[host(address)] for address in nthreads}
 
 
 def _shipped(client: object, graph: walks_module.ProductGraph, second_order: bool) -> tuple:
@@ -248,29 +284,44 @@ def _forget(graph_id: int) -> None:
     _WATCHED.discard(graph_id)
 
 
+def task_rows(total: int, walks_per_task: int, slots: int) -> np.ndarray:
+    """Row bounds of the walk tasks: as few as keep each at most ``walks_per_task`` rows, rounded up to a
+    multiple of the cluster's ``slots`` (worker threads), and equal to a row — so every slot gets the same work.
+    With 3 full tasks and a small fourth on 2 workers, one worker walked 262 K rows while the other idled."""
+    tasks = -(-total // walks_per_task)
+    slots = max(slots, 1)  # a cluster still starting reports no threads
+    tasks = max(slots, -(-tasks // slots) * slots) if total else 0
+    return np.arange(tasks + 1, dtype=np.int64) * total // max(tasks, 1)
+
+
 def submit_walks(client: object, graph: walks_module.ProductGraph, num_walks: int, walk_length: int,
                  p: float = 1.0, q: float = 1.0, seed: int = 0,
                  walks_per_task: int = WALKS_PER_TASK) -> list[object]:
-    """Scatter the graph (with node2vec's index) to every worker once per client and submit one task per
-    ``walks_per_task`` consecutive rows of the walk matrix (a task may span rounds: on a small graph a round is
-    too little work for a task); returns the futures in row order. :func:`random_walks` gathers them."""
+    """Scatter the graph (with node2vec's index) to every worker once per client and submit the walks as tasks
+    of consecutive rows of the walk matrix (:func:`task_rows`; a task may span rounds: on a small graph a round
+    is too little work for a task); returns the futures in row order, each giving its block of walks.
+    :func:`random_walks` collects them."""
+    return [future for _, future in _walk_tasks(client, graph, num_walks, walk_length, p, q, seed, walks_per_task)]
+
+
+def _walk_tasks(client: object, graph: walks_module.ProductGraph, num_walks: int, walk_length: int, p: float,
+                q: float, seed: int, walks_per_task: int) -> list[tuple[int, object]]:
+    """(first row, future) of each walk task, in row order."""
     walks_module._check_walk_arguments(num_walks=num_walks, walk_length=walk_length, chunk_size=walks_per_task,
                                        seed=seed, p=p, q=q)
     shared = _shipped(client, graph, second_order=not (p == 1.0 and q == 1.0))
     per_round = len(walks_module.active_nodes(graph))
-    futures, pieces, rows = [], [], 0
-    for r in range(num_walks):
-        lo = 0
-        while lo < per_round:
-            take = min(walks_per_task - rows, per_round - lo)
-            pieces.append((r, lo, lo + take))
-            lo, rows = lo + take, rows + take
-            if rows == walks_per_task:
-                futures.append(client.submit(_walk_task, shared, pieces, walk_length, p, q, seed, pure=False))
-                pieces, rows = [], 0
-    if pieces:
-        futures.append(client.submit(_walk_task, shared, pieces, walk_length, p, q, seed, pure=False))
-    return futures
+    nthreads = client.nthreads()
+    bounds = task_rows(num_walks * per_round, walks_per_task, sum(nthreads.values()))
+    sharing = _slots_per_machine(nthreads)
+    firsts, ends = bounds[:-1].tolist(), bounds[1:].tolist()
+    pieces = [[(r, max(first - r * per_round, 0), min(end - r * per_round, per_round))
+               for r in range(first // per_round, -(-end // per_round))]
+              for first, end in zip(firsts, ends, strict=True)]
+    # One map: the scheduler gets every task in one message.
+    futures = client.map(_walk_task, [shared] * len(pieces), pieces, walk_length=walk_length, p=p, q=q, seed=seed,
+                         sharing=sharing, pure=False)
+    return list(zip(firsts, futures, strict=True))
 
 
 def random_walks(graph: walks_module.ProductGraph, num_walks: int, walk_length: int, p: float = 1.0,
@@ -286,10 +337,10 @@ def random_walks(graph: walks_module.ProductGraph, num_walks: int, walk_length: 
                                        seed=seed, p=p, q=q)
     out = np.empty((num_walks * len(walks_module.active_nodes(graph)), walk_length), dtype=np.int32)
     with _client_or_local(client, workers) as dask_client:
-        futures = submit_walks(dask_client, graph, num_walks, walk_length, p, q, seed, walks_per_task)
-        first_row = {future.key: i * walks_per_task for i, future in enumerate(futures)}
+        tasks = _walk_tasks(dask_client, graph, num_walks, walk_length, p, q, seed, walks_per_task)
+        first_row = {future.key: first for first, future in tasks}
         # Blocks are copied in as they finish: the transfer of early blocks overlaps the walks of later ones.
-        for future, block in as_completed(futures, with_results=True):
+        for future, block in as_completed([future for _, future in tasks], with_results=True):
             out[first_row[future.key]:][:len(block)] = block
     return out
 

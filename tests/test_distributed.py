@@ -12,6 +12,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recsys_tutorial import data, distributed, edges, evaluate, split, walks
 
@@ -60,6 +62,41 @@ def test_walks_are_bit_identical_to_one_process_for_any_number_of_workers(graph,
     if workers == 2:  # without a client the call starts and closes a LocalCluster of its own
         expected = walks.random_walks(graph, 2, 5, seed=1, progress=False)
         np.testing.assert_array_equal(distributed.random_walks(graph, 2, 5, seed=1, workers=2), expected)
+
+
+@settings(deadline=None)
+@given(total=st.integers(0, 10**7), per_task=st.integers(1000, 10**6), slots=st.integers(0, 64))
+def test_walk_tasks_cover_every_row_once_in_equal_parts_that_fill_every_slot(total, per_task, slots):
+    bounds = distributed.task_rows(total, per_task, slots)
+    sizes = np.diff(bounds)
+    assert bounds[0] == 0 and bounds[-1] == total and (sizes >= 0).all()
+    if total:
+        assert len(sizes) % max(slots, 1) == 0  # every worker thread gets as many tasks
+        assert sizes.max() - sizes.min() <= 1  # of equal size, to a row
+        assert sizes.max() <= per_task or len(sizes) == max(slots, 1)  # small only where the slots ask for more
+    else:
+        assert len(sizes) == 0
+
+
+def test_walk_tasks_split_each_machines_cores_between_its_workers(client):
+    sharing = distributed._slots_per_machine({"tcp://10.0.0.1:1": 1, "tcp://10.0.0.1:2": 2, "tcp://10.0.0.2:1": 4})
+    assert sharing == {"tcp://10.0.0.1:1": 3, "tcp://10.0.0.1:2": 3, "tcp://10.0.0.2:1": 4}
+
+    def threads_in_a_task(sharing):
+        import numba
+
+        from recsys_tutorial import distributed as remote
+
+        return numba.config.NUMBA_NUM_THREADS, remote._core_share(sharing), numba.get_num_threads()
+
+    local = distributed._slots_per_machine(client.nthreads())
+    assert set(local.values()) == {2}  # the fixture's two single-thread workers share this machine
+    cores, share, default = client.submit(threads_in_a_task, local, pure=False).result()
+    assert share == max(1, cores // 2)
+    table = pd.DataFrame({"src": [0, 1], "dst": [1, 2], "weight": np.ones(2, np.float32)})
+    distributed.random_walks(walks.ProductGraph.from_edges(table, 3), 2, 4, client=client)
+    after = client.gather(client.map(threads_in_a_task, [local] * 4, pure=False))
+    assert {threads for _, _, threads in after} == {default}  # a walk task leaves the worker's setting as it was
 
 
 def test_a_graph_is_shipped_once_per_client_and_forgotten_with_the_graph(client):
