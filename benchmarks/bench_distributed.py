@@ -13,7 +13,7 @@ client, scheduler or event loop in it, as a user without a cluster runs it. Ship
 once per graph and client (later walks reuse it) and is printed on its own, as the cluster's start-up. Training is
 timed once, twice over: the loop alone, and the wall of the command a user runs — ``python -m
 recsys_tutorial.distributed sgns`` against the same under ``torchrun``, both paying interpreter start-up and imports.
-Usage: ``python benchmarks/bench_distributed.py [--scale default] [--workers 2] [--files 4] [--repeats 7]``;
+Usage: ``python benchmarks/bench_distributed.py [--scale default] [--workers 2] [--files 4] [--repeats 11]``;
 ends with a RESULT line.
 """
 
@@ -164,8 +164,8 @@ def main() -> None:
         parser.add_argument("--workers", type=int, default=2, help="Dask workers and torchrun ranks (default 2)")
         parser.add_argument("--files", type=int, default=4, help="metadata files the catalogue comes in (default 4)")
         parser.add_argument("--sync-every", type=int, default=8, help="SGNS steps between row all-reduces")
-        parser.add_argument("--repeats", type=int, default=7,
-                            help="prepare and walks: the median of this many warm calls of each path (default 7)")
+        parser.add_argument("--repeats", type=int, default=11,
+                            help="prepare and walks: the median of this many warm calls of each path (default 11)")
 
     args = parse_args(__doc__.splitlines()[0], extra)
     if args.repeats < 1:
@@ -206,6 +206,9 @@ def main() -> None:
                                                 client)[1])
     steps = int((local_walks >= 0).sum())
     rows.append(("walks", "walk steps", steps, *map(statistics.median, spread["walks"]), single.close()))
+    sharing = distributed._slots_per_machine(client.nthreads())
+    kernel_threads = [client.submit(distributed._core_share, sharing, workers=[address], pure=False).result()
+                      for address in sharing]
     worker_peaks = client.run(worker_peak_gb)
     distributed.shutdown(client)
 
@@ -232,6 +235,8 @@ def main() -> None:
     for stage, (one, other) in spread.items():
         print(f"{stage}: {len(one)} calls of each path in turn, one process {min(one):.2f}–{max(one):.2f} s, "
               f"distributed {min(other):.2f}–{max(other):.2f} s (the table shows medians)")
+    print(f"walk tasks run numba on {', '.join(map(str, kernel_threads))} thread(s) on the {len(sharing)} workers "
+          f"(their machine's cores split between them); one process on {os.cpu_count()}")
     print(f"LocalCluster start-up: {start_up:.1f} s; graph shipped to every worker once: {shipped_mb:,.1f} MB in "
           f"{ship_s:.2f} s (neither is in the stage times); peak per Dask worker: "
           + ", ".join(f"{gb:.2f} GB" for gb in worker_peaks.values()) + f"; peak of rank 0: {stats['peak_gb']:.2f} GB")
