@@ -287,7 +287,8 @@ def _forget(graph_id: int) -> None:
 def task_rows(total: int, walks_per_task: int, slots: int) -> np.ndarray:
     """Row bounds of the walk tasks: as few as keep each at most ``walks_per_task`` rows, rounded up to a
     multiple of the cluster's ``slots`` (worker threads), and equal to a row — so every slot gets the same work.
-    With 3 full tasks and a small fourth on 2 workers, one worker walked 262 K rows while the other idled."""
+    (Tasks of exactly ``walks_per_task`` rows, 3 full and a small fourth, had one of 2 workers walk 262 K rows
+    and the other 169 K.)"""
     tasks = -(-total // walks_per_task)
     slots = max(slots, 1)  # a cluster still starting reports no threads
     tasks = max(slots, -(-tasks // slots) * slots) if total else 0
@@ -318,9 +319,9 @@ def _walk_tasks(client: object, graph: walks_module.ProductGraph, num_walks: int
     pieces = [[(r, max(first - r * per_round, 0), min(end - r * per_round, per_round))
                for r in range(first // per_round, -(-end // per_round))]
               for first, end in zip(firsts, ends, strict=True)]
-    # Task i prefers the i-th worker thread (round robin): left to choose, the scheduler put all four tasks of a
-    # default-scale call on one of two workers in about half the calls once a preparation had run on the cluster.
-    # The preference is loose: a lost worker's tasks still run elsewhere.
+    # Task i prefers the i-th worker thread (round robin): left to choose, once a preparation had run on the
+    # cluster the scheduler put all four tasks of a default-scale call on one of two workers (9 of 11 calls in
+    # one run). The preference is loose: a lost worker's tasks still run elsewhere.
     slots = [address for address, threads in nthreads.items() for _ in range(threads)]
     return [(first, client.submit(_walk_task, shared, task, walk_length, p, q, seed, sharing, pure=False,
                                   workers=[slots[i % len(slots)]] if slots else None, allow_other_workers=True))
