@@ -3,15 +3,15 @@
 What a user gives up by running on Dask + torchrun when one machine would do, stage by stage, with the same inputs
 and outputs checked equal: wall time of each path (the single-process one as the package runs it — files parsed one
 after another, numba walks on every core, SGNS on one thread), their ratio, per-worker throughput (work ÷ wall ÷
-workers: what the cost model on the Scaling out page projects from), and peak memory of the single process (one call
-of its process), each Dask worker and each rank. The cluster is started before timing (its start-up is printed on
+workers: what the cost model on the Scaling out page projects from), and peak memory of the single-process path's own
+process, each Dask worker and each rank. The cluster is started before timing (its start-up is printed on
 its own) and every stage runs once before it is timed, so numba's compiled kernels and imports are warm on both
 paths. Preparation and walks call the two paths in turn, ``--repeats`` times each (the order swapped every round),
 and report each path's median: a sub-second stage swings ±50 % between calls on a shared machine, and paths timed
 minutes apart let that noise set their ratio. The single-process path runs in a process of its own, with no Dask
 client, scheduler or event loop in it, as a user without a cluster runs it. Shipping the graph to the workers happens
 once per graph and client (later walks reuse it) and is printed on its own, as the cluster's start-up. Training is
-timed once, twice over: the loop alone, and the wall of the command a user runs — ``python -m
+timed once per path, two ways: the loop alone, and the wall of the command a user runs — ``python -m
 recsys_tutorial.distributed sgns`` against the same under ``torchrun``, both paying interpreter start-up and imports.
 Usage: ``python benchmarks/bench_distributed.py [--scale default] [--workers 2] [--files 4] [--repeats 11]``;
 ends with a RESULT line.

@@ -19,6 +19,7 @@ With no ``client`` a :class:`~dask.distributed.LocalCluster` of worker processes
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import logging
@@ -256,10 +257,11 @@ def _slots_per_machine(nthreads: dict[str, int]) -> dict[str, int]:
         except ValueError:
             return address
 
-    per_host: dict[str, int] = {}
+    hosts = {address: host(address) for address in nthreads}
+    per_host = collections.Counter()
     for address, threads in nthreads.items():
-        per_host[host(address)] = per_host.get(host(address), 0) + threads
-    return {address: per_host[host(address)] for address in nthreads}
+        per_host[hosts[address]] += threads
+    return {address: per_host[hosts[address]] for address in nthreads}
 
 
 def _shipped(client: object, graph: walks_module.ProductGraph, second_order: bool) -> tuple:
@@ -289,9 +291,9 @@ def task_rows(total: int, walks_per_task: int, slots: int) -> np.ndarray:
     multiple of the cluster's ``slots`` (worker threads), and equal to a row — so every slot gets the same work.
     (Tasks of exactly ``walks_per_task`` rows, 3 full and a small fourth, had one of 2 workers walk 262 K rows
     and the other 169 K.)"""
-    tasks = -(-total // walks_per_task)
     slots = max(slots, 1)  # a cluster still starting reports no threads
-    tasks = max(slots, -(-tasks // slots) * slots) if total else 0
+    needed = -(-total // walks_per_task)  # ceil; 0 when there are no walks
+    tasks = -(-needed // slots) * slots  # up to a multiple of the slots
     return np.arange(tasks + 1, dtype=np.int64) * total // max(tasks, 1)
 
 
